@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true }],
+  },
+  moduleNameMapper: {
+    "^pulumi-digitalocean-image-actions$": "<rootDir>/provider/index.ts",
+    "^pulumi-digitalocean-image-actions/(.*)$": "<rootDir>/provider/$1",
+  },
+  testTimeout: 30000,
+};
