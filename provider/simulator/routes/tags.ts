@@ -1,0 +1,73 @@
+import type { TagResource } from "../../client/types";
+import { ApiError, badRequest, notFound } from "../errors";
+import { jsonObject, type Route, type RouteContext } from "./route";
+
+const TAG_NAME = /^[a-zA-Z0-9_\-:]{1,255}$/;
+const RESOURCE_TYPES = ["droplet", "image", "volume", "volume_snapshot", "database"];
+
+/**
+ * DigitalOcean's answer to an invalid tag name: 400 with its `error`/`root_causes`
+ * body (per the OpenAPI), plus the usual `id`/`message` so generic clients read it too.
+ */
+function invalidTagName(name: string): ApiError {
+  const detail = `Error validating resource tag: "tag-name \\"${name}\\" contains invalid characters"`;
+  return new ApiError(400, detail, {
+    id: "bad_request",
+    message: detail,
+    error: detail,
+    messages: null,
+    root_causes: [`rpc error: code = InvalidArgument desc = ${detail}`],
+  });
+}
+
+function tagParam(ctx: RouteContext): string {
+  const name = ctx.params.tag;
+  if (!TAG_NAME.test(name)) throw notFound();
+  return name;
+}
+
+function parseResources(ctx: RouteContext): TagResource[] {
+  const { resources } = jsonObject(ctx);
+  if (!Array.isArray(resources) || resources.length === 0) {
+    throw badRequest("resources must be a non-empty array of {resource_id, resource_type}.");
+  }
+  return resources.map((r, i) => {
+    const ok = typeof r === "object" && r !== null && typeof r.resource_id === "string" && RESOURCE_TYPES.includes(r.resource_type);
+    if (!ok) {
+      throw badRequest(`resources[${i}] must have a string resource_id and a resource_type among ${RESOURCE_TYPES.join(", ")}.`);
+    }
+    return { resource_id: r.resource_id, resource_type: r.resource_type };
+  });
+}
+
+/** Tags and tagging. */
+export const tagRoutes: Route[] = [
+  {
+    template: "POST /v2/tags",
+    handle: (ctx) => {
+      const { name } = jsonObject(ctx);
+      if (typeof name !== "string") throw badRequest("name is required and must be a string.");
+      if (!TAG_NAME.test(name)) throw invalidTagName(name);
+      const created = ctx.state.createTag(name);
+      return { status: 201, body: { tag: ctx.state.tagView(created.name, ctx.baseUrl) } };
+    },
+  },
+  {
+    template: "GET /v2/tags/:tag",
+    handle: (ctx) => ({ status: 200, body: { tag: ctx.state.tagView(tagParam(ctx), ctx.baseUrl) } }),
+  },
+  {
+    template: "POST /v2/tags/:tag/resources",
+    handle: (ctx) => {
+      ctx.state.setTagged(tagParam(ctx), parseResources(ctx), true);
+      return { status: 204 };
+    },
+  },
+  {
+    template: "DELETE /v2/tags/:tag/resources",
+    handle: (ctx) => {
+      ctx.state.setTagged(tagParam(ctx), parseResources(ctx), false);
+      return { status: 204 };
+    },
+  },
+];
