@@ -40,7 +40,8 @@ export function createRequestListener(ctx: ServerContext) {
         if (url.pathname === "/v2" || url.pathname.startsWith("/v2/")) {
           return handleApi(ctx, req, url, body, res);
         }
-        send(res, 404, errorBody(404, undefined, randomUUID()));
+        const requestId = randomUUID();
+        send(res, 404, errorBody(404, undefined, requestId), { "x-request-id": requestId });
       })
       .catch(() => req.socket.destroy());
   };
