@@ -93,7 +93,7 @@ export interface Simulator {
   faults(): FaultConfig;
   /** Replaces the fault config and reseeds its PRNG (same as `PUT /_sim/faults`). Throws RangeError when invalid. */
   setFaults(faults: FaultConfig): void;
-  /** Stops listening and drops open connections. */
+  /** Stops listening and drops open connections; calling it again returns the same promise. */
   close(): Promise<void>;
 }
 
@@ -143,6 +143,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   });
   const { address, port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  const stop = () =>
+    new Promise<void>((resolve, reject) => {
+      closing.abort(new Error("simulator closed"));
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    });
   url = `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
 
   return {
@@ -155,11 +162,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     resetRequests: () => log.reset(),
     faults: () => faults.get(),
     setFaults: (f) => faults.set(f),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        closing.abort(new Error("simulator closed"));
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => (closed ??= stop()),
   };
 }
