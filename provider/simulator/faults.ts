@@ -1,4 +1,5 @@
 import { seededRandom, type Random } from "./random";
+import { ROUTE_TEMPLATES } from "./routes";
 
 /**
  * Faults the simulator injects into `/v2` requests. Shares are probabilities
@@ -72,6 +73,11 @@ export function validateFaultConfig(config: unknown): FaultConfig {
   }
   if (c.routes !== undefined && !(Array.isArray(c.routes) && c.routes.every((r) => typeof r === "string"))) {
     throw new RangeError(`routes must be an array of route templates like "POST /v2/images/:id/actions"`);
+  }
+  // A misspelt template would silently disable the faults a test relies on.
+  const unknown = ((c.routes as string[] | undefined) ?? []).filter((r) => !ROUTE_TEMPLATES.includes(r));
+  if (unknown.length > 0) {
+    throw new RangeError(`routes has unknown templates ${JSON.stringify(unknown)}; known: ${ROUTE_TEMPLATES.join(", ")}`);
   }
   return c as FaultConfig;
 }

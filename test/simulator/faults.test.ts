@@ -92,6 +92,7 @@ it("is deterministic for a seed and mixes faults at the configured shares", asyn
 it("rejects invalid fault configs", () => {
   expect(() => sim.setFaults({ dropRate: 2 })).toThrow(/dropRate/);
   expect(() => sim.setFaults({ latencyMs: { min: 5, max: 1 } })).toThrow(/latencyMs/);
+  expect(() => sim.setFaults({ routes: ["POST /v2/image/:id/actions"] })).toThrow(/unknown templates/);
 });
 
 it("accepts faults at start", async () => {
