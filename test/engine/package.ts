@@ -1,0 +1,151 @@
+/**
+ * A scratch "user program" folder with the packed package installed in its
+ * node_modules, as `npm install pulumi-digitalocean-image-actions` would leave it.
+ *
+ * Why: the dynamic-provider server resolves `require()` calls made by the
+ * serialized `__provider` text from its working directory (the program's
+ * folder under the CLI), and only through the package's `exports` map. Inside
+ * this repository the package is not in its own node_modules, so the engine
+ * path must run against the packed tarball, never the sources.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const PACKAGE_NAME = "pulumi-digitalocean-image-actions";
+
+export interface PreparedPackage {
+  /** The scratch program folder: start the dynamic-provider server here. */
+  dir: string;
+  /** `<dir>/node_modules/pulumi-digitalocean-image-actions`, the unpacked tarball. */
+  packageDir: string;
+  /** Version from the packed package.json. */
+  version: string;
+}
+
+export interface PrepareOptions {
+  /**
+   * `"if-missing"` (default) compiles `dist/` with tsconfig.build.json only when
+   * it does not exist (`npm test` builds before jest); `"always"` recompiles.
+   */
+  build?: "if-missing" | "always";
+}
+
+let prepared: Promise<PreparedPackage> | undefined;
+
+/**
+ * Pack the repository and install the tarball into a scratch program folder,
+ * without network: the package's dependencies are symlinked to the repository's
+ * node_modules. Memoized per module instance (one jest test file); across
+ * files and workers the folder is reused when its content fingerprint (packed
+ * package.json and dist/provider files) is unchanged.
+ */
+export function preparePackage(options: PrepareOptions = {}): Promise<PreparedPackage> {
+  if (options.build === "always") {
+    prepared = undefined;
+  }
+  prepared ??= Promise.resolve().then(() => prepare(options));
+  return prepared;
+}
+
+function prepare(options: PrepareOptions): PreparedPackage {
+  const dist = path.join(REPO_ROOT, "dist", "provider");
+  if (options.build === "always" || !fs.existsSync(dist)) {
+    build();
+  }
+
+  const fingerprint = fingerprintSources(dist);
+  const cacheRoot = path.join(os.tmpdir(), `${PACKAGE_NAME}-engine`);
+  const dir = path.join(cacheRoot, fingerprint);
+  const packageDir = path.join(dir, "node_modules", PACKAGE_NAME);
+  if (!fs.existsSync(path.join(dir, ".ready"))) {
+    fs.mkdirSync(cacheRoot, { recursive: true });
+    const staging = fs.mkdtempSync(path.join(cacheRoot, "staging-"));
+    try {
+      installInto(staging);
+      fs.writeFileSync(path.join(staging, ".ready"), new Date().toISOString());
+      try {
+        fs.renameSync(staging, dir);
+      } catch (err) {
+        // Another worker finished the same fingerprint first: use theirs.
+        if (!fs.existsSync(path.join(dir, ".ready"))) throw err;
+      }
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as { version: string };
+  return { dir, packageDir, version: pkg.version };
+}
+
+function build(): void {
+  const tsc = require.resolve("typescript/bin/tsc", { paths: [REPO_ROOT] });
+  try {
+    execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: REPO_ROOT, stdio: "pipe" });
+  } catch (err) {
+    // tsc still emits on type errors (files being edited elsewhere); only a
+    // missing dist/ is fatal here.
+    if (!fs.existsSync(path.join(REPO_ROOT, "dist", "provider"))) {
+      const out = (err as { stdout?: Buffer }).stdout?.toString() ?? String(err);
+      throw new Error(`building dist/ failed:\n${out}`);
+    }
+  }
+}
+
+function fingerprintSources(dist: string): string {
+  const hash = createHash("sha256");
+  hash.update(fs.readFileSync(path.join(REPO_ROOT, "package.json")));
+  const readme = path.join(REPO_ROOT, "README.md");
+  if (fs.existsSync(readme)) hash.update(fs.readFileSync(readme));
+  const walk = (d: string): void => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/\.(js|d\.ts)$/.test(entry.name)) hash.update(path.relative(dist, p)).update(fs.readFileSync(p));
+    }
+  };
+  if (fs.existsSync(dist)) walk(dist);
+  return hash.digest("hex").slice(0, 16);
+}
+
+function installInto(dir: string): void {
+  // npm pack honours "files" and .npmignore exactly as a publish would.
+  const packOut = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dir], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false" },
+  }).toString();
+  const [{ filename }] = JSON.parse(packOut) as [{ filename: string }];
+  const tarball = path.join(dir, path.basename(filename));
+
+  const packageDir = path.join(dir, "node_modules", PACKAGE_NAME);
+  fs.mkdirSync(packageDir, { recursive: true });
+  execFileSync("tar", ["-xzf", tarball, "-C", packageDir, "--strip-components=1"]);
+  fs.rmSync(tarball);
+
+  // The package's own dependencies, resolved like an installed copy would:
+  // link each to the repository's node_modules (their transitive dependencies
+  // then resolve from the link's real path).
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as {
+    version: string;
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+  };
+  const deps = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
+  for (const dep of deps) {
+    const target = path.join(REPO_ROOT, "node_modules", dep);
+    if (!fs.existsSync(target)) throw new Error(`dependency ${dep} is not installed in ${REPO_ROOT}/node_modules`);
+    const link = path.join(dir, "node_modules", dep);
+    fs.mkdirSync(path.dirname(link), { recursive: true });
+    fs.symlinkSync(target, link, "dir");
+  }
+
+  // What a user's program folder has next to its node_modules.
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "engine-harness-program", private: true, dependencies: { [PACKAGE_NAME]: pkg.version } }, null, 2),
+  );
+}
