@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   capture,
   CheckFailedError,
+  loadFromPackage,
   EngineStack,
   PACKAGE_NAME,
   preparePackage,
@@ -165,6 +166,7 @@ describe("dynamic-provider server over gRPC", () => {
       __provider: made.inputs.__provider,
     });
     expect(fs.realpathSync(path.join(pkg.dir, "node_modules", PACKAGE_NAME))).not.toContain(path.resolve(__dirname, "..", ".."));
+    expect(loadFromPackage<{ name: string }>(pkg, "./package.json").name).toBe(PACKAGE_NAME);
     await expect(server.waitForLog("fixture created fx-made")).resolves.toContain("fx-made");
   });
 

@@ -13,7 +13,7 @@
  */
 export { capture, toProviderInputs, UNKNOWN } from "./capture";
 export type { Capture, CaptureOptions, CapturedResource, PropertyMap } from "./capture";
-export { preparePackage, PACKAGE_NAME, REPO_ROOT } from "./package";
+export { loadFromPackage, preparePackage, PACKAGE_NAME, REPO_ROOT } from "./package";
 export type { PreparedPackage, PrepareOptions } from "./package";
 export { startDynamicProvider, ProviderError, SERVER_ENTRY } from "./server";
 export type { CheckFailure, CheckResult, CreateResult, DiffResult, DynamicProviderServer, ReadResult, StartOptions } from "./server";

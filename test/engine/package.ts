@@ -29,9 +29,11 @@ export interface PreparedPackage {
 export interface PrepareOptions {
   /**
    * `"if-missing"` (default) compiles `dist/` with tsconfig.build.json only when
-   * it does not exist (`npm test` builds before jest); `"always"` recompiles.
+   * it does not exist (`npm test` builds before jest) and warns when a source
+   * under provider/ is newer than dist/; `"if-stale"` recompiles then;
+   * `"always"` recompiles.
    */
-  build?: "if-missing" | "always";
+  build?: "if-missing" | "if-stale" | "always";
 }
 
 let prepared: Promise<PreparedPackage> | undefined;
@@ -53,8 +55,11 @@ export function preparePackage(options: PrepareOptions = {}): Promise<PreparedPa
 
 function prepare(options: PrepareOptions): PreparedPackage {
   const dist = path.join(REPO_ROOT, "dist", "provider");
-  if (options.build === "always" || !fs.existsSync(dist)) {
+  const stale = fs.existsSync(dist) ? newerSource(dist) : undefined;
+  if (options.build === "always" || !fs.existsSync(dist) || (stale && options.build === "if-stale")) {
     build();
+  } else if (stale) {
+    console.warn(`engine harness: ${path.relative(REPO_ROOT, stale)} is newer than dist/; packing the existing build (run \`npm run build\` or use build: "if-stale")`);
   }
 
   const fingerprint = fingerprintSources(dist);
@@ -93,6 +98,32 @@ function build(): void {
       throw new Error(`building dist/ failed:\n${out}`);
     }
   }
+}
+
+/** A provider/ source file modified after the newest file in dist/provider, if any. */
+function newerSource(dist: string): string | undefined {
+  const files = (d: string, ext: RegExp): string[] =>
+    fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(d, e.name), ext) : ext.test(e.name) ? [path.join(d, e.name)] : []));
+  const built = Math.max(0, ...files(dist, /\.js$/).map((f) => fs.statSync(f).mtimeMs));
+  return files(path.join(REPO_ROOT, "provider"), /\.ts$/).find((f) => fs.statSync(f).mtimeMs > built);
+}
+
+/**
+ * Load a module of the packed package as a user's program would import it
+ * (`"."`, `"./simulator"`, ... resolved through its `exports` map), bypassing
+ * jest's moduleNameMapper, which points the package name at the sources. The
+ * packed code shares this process's @pulumi/pulumi (its dependency links
+ * resolve to the same real path), so capture() sees its registrations.
+ */
+export function loadFromPackage<T = Record<string, unknown>>(pkg: PreparedPackage, subpath = "."): T {
+  const manifest = JSON.parse(fs.readFileSync(path.join(pkg.packageDir, "package.json"), "utf8")) as {
+    exports?: Record<string, string | { default?: string; require?: string }>;
+  };
+  const entry = manifest.exports?.[subpath];
+  const target = typeof entry === "string" ? entry : (entry?.require ?? entry?.default);
+  if (!target) throw new Error(`${PACKAGE_NAME} does not export "${subpath}"`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(pkg.packageDir, target)) as T;
 }
 
 function fingerprintSources(dist: string): string {
