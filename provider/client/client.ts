@@ -1,0 +1,330 @@
+import { Pool, type Dispatcher } from "undici";
+import { wallClock, type Clock } from "../clock";
+import type { Connection } from "./config";
+import { ApiError, DigitalOceanError, NetworkError, RequestTimeoutError, ResponseBodyError } from "./errors";
+import { apiErrors } from "./interceptors/api-errors";
+import { rateLimit } from "./interceptors/rate-limit";
+import { responseBody } from "./interceptors/response-body";
+import { retry } from "./interceptors/retry";
+import { nextPagePath, PER_PAGE, type Page } from "./pagination";
+import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from "./policy/action-match";
+import { backoffDelayMs } from "./policy/backoff";
+import { rateLimiterFor, type RateLimiter } from "./rate-limiter";
+import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
+import type { Action, BackupPolicy, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "./types";
+import { USER_AGENT } from "./user-agent";
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Cancels the call, including any wait for the rate limit or a retry. */
+  signal?: AbortSignal;
+}
+
+/** How to build a DigitalOceanClient; only `connection` is required. */
+export interface DigitalOceanClientOptions {
+  connection: Connection;
+  /** The time line for timeouts, backoff and rate-limit windows. Default: the wall clock. */
+  clock?: Clock;
+  /** Clock ms one attempt may take, from sending to the last byte of the answer. Default 30 s. */
+  requestTimeoutMs?: number;
+  /**
+   * Clock ms one call may take in all, waits for the rate limit and retries
+   * included; a rate limit that would need longer surfaces as RateLimitError.
+   * Default 30 min.
+   */
+  callTimeoutMs?: number;
+  /** Default: the process-wide limiter of the connection's token. */
+  limiter?: RateLimiter;
+  userAgent?: string;
+  /** Largest response body accepted, in bytes. Default 16 MiB. */
+  maxResponseBytes?: number;
+}
+
+/**
+ * 30 s per attempt: DigitalOcean answers these endpoints in well under a second;
+ * an attempt this slow is stuck, and retrying it (when safe) is the better bet.
+ */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * 30 min per call: under a rate limit shared with other tools, waiting beats
+ * failing a long `pulumi up`; an hour-window exhaustion (up to an hour) fails instead.
+ */
+const DEFAULT_CALL_TIMEOUT_MS = 30 * 60_000;
+/** 16 MiB: a page of 200 images or actions is well under 1 MiB; anything this big is not a DigitalOcean answer. */
+const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Connections per API host: enough for parallel resources, few enough to stay a polite client. */
+const CONNECTIONS = 16;
+/** A POST that failed ambiguously is sent at most this often in all, each time after checking it did not happen. */
+const MAX_ACTION_POSTS = 3;
+
+interface RequestInit {
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Whether sending it twice is harmless; true for every method but POST unless said otherwise. */
+  idempotent?: boolean;
+}
+
+/**
+ * DigitalOcean API client for images, image actions, actions, Droplet backups,
+ * regions and tags. Every request goes through undici with interceptors for the
+ * cross-cutting behaviour: the token's shared rate limiter, retries of
+ * transient failures, bounded body reading and DigitalOcean error parsing.
+ */
+export class DigitalOceanClient {
+  private readonly pool: Pool;
+  private readonly dispatcher: Dispatcher;
+  private readonly clock: Clock;
+  private readonly origin: string;
+  private readonly basePath: string;
+  /** Private (#) so the token never shows when the client is logged, inspected or serialized. */
+  readonly #headers: Record<string, string>;
+  private readonly callTimeoutMs: number;
+
+  constructor(options: DigitalOceanClientOptions) {
+    const { connection } = options;
+    this.clock = options.clock ?? wallClock;
+    const endpoint = new URL(connection.apiEndpoint);
+    this.origin = endpoint.origin;
+    this.basePath = endpoint.pathname.replace(/\/+$/, "");
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.#headers = {
+      authorization: `Bearer ${connection.token}`,
+      "user-agent": options.userAgent ?? USER_AGENT,
+      accept: "application/json",
+    };
+    // Attempt timeouts run on the Clock (response-body layer), so undici's own wall-clock ones are off.
+    this.pool = new Pool(this.origin, { connections: CONNECTIONS, headersTimeout: 0, bodyTimeout: 0 });
+    const limiter = options.limiter ?? rateLimiterFor(connection.token, this.clock);
+    // Innermost first: each attempt is bounded, then paced; retries wrap attempts; errors are read last.
+    this.dispatcher = this.pool.compose(
+      responseBody({
+        clock: this.clock,
+        timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      }),
+      rateLimit(limiter),
+      retry({ clock: this.clock }),
+      apiErrors({ clock: this.clock }),
+    );
+  }
+
+  /** Any image by id: backup, snapshot, custom or base. */
+  async getImage(id: number, o?: CallOptions): Promise<Image> {
+    return this.json("GET", this.url(`/v2/images/${idSegment(id)}`), envelope("image", isImage), { signal: o?.signal });
+  }
+
+  /** Renames or re-describes an image. */
+  async updateImage(id: number, update: ImageUpdate, o?: CallOptions): Promise<Image> {
+    return this.json("PUT", this.url(`/v2/images/${idSegment(id)}`), envelope("image", isImage), { body: update, signal: o?.signal });
+  }
+
+  /** Deletes a snapshot or custom image. A 404 surfaces as ApiError status 404: the caller decides what gone means. */
+  async deleteImage(id: number, o?: CallOptions): Promise<void> {
+    await this.send("DELETE", this.url(`/v2/images/${idSegment(id)}`), { signal: o?.signal });
+  }
+
+  /** Images matching the filters, page by page as iteration proceeds. */
+  listImages(query: { type?: string; private?: boolean; tagName?: string } = {}, o?: CallOptions): AsyncIterable<Image> {
+    const params = new URLSearchParams();
+    if (query.type !== undefined) params.set("type", query.type);
+    if (query.private !== undefined) params.set("private", String(query.private));
+    if (query.tagName !== undefined) params.set("tag_name", query.tagName);
+    return this.paginate("/v2/images", params, "images", isImage, o);
+  }
+
+  /** The image's actions, newest first, page by page as iteration proceeds. */
+  listImageActions(imageId: number, o?: CallOptions): AsyncIterable<Action> {
+    return this.paginate(`/v2/images/${idSegment(imageId)}/actions`, new URLSearchParams(), "actions", isAction, o);
+  }
+
+  /** One action of an image. */
+  async getImageAction(imageId: number, actionId: number, o?: CallOptions): Promise<Action> {
+    return this.json("GET", this.url(`/v2/images/${idSegment(imageId)}/actions/${idSegment(actionId)}`), envelope("action", isAction), { signal: o?.signal });
+  }
+
+  /**
+   * Starts an action on an image. A POST is never blindly sent again: after an
+   * ambiguous failure (reset, timeout, 5xx, unreadable answer) the image's
+   * actions are listed, and the action this POST asked for is returned if the
+   * server created it. Only when it did not is the POST sent again, at most
+   * MAX_ACTION_POSTS times in all. A 429 is retried by the transport (it was not processed).
+   */
+  async startImageAction(imageId: number, request: ImageActionRequest, o?: CallOptions): Promise<Action> {
+    const path = this.url(`/v2/images/${idSegment(imageId)}/actions`);
+    const firstSentAt = this.clock.now();
+    for (let post = 1; ; post++) {
+      try {
+        return await this.json("POST", path, envelope("action", isAction), { body: request, signal: o?.signal, idempotent: false });
+      } catch (error) {
+        if (!isAmbiguous(error) || post >= MAX_ACTION_POSTS || o?.signal?.aborted) throw error;
+        const created = await this.findActionStartedBy(imageId, request, firstSentAt, o);
+        if (created) return created;
+        await this.clock.sleep(backoffDelayMs(post), o?.signal);
+      }
+    }
+  }
+
+  /** One page of every action on the account, newest first. */
+  async listActions(page: { page: number; perPage: number }, o?: CallOptions): Promise<{ actions: Action[]; total: number; hasNext: boolean }> {
+    const params = new URLSearchParams({ page: String(page.page), per_page: String(page.perPage) });
+    const result = await this.json("GET", this.url(`/v2/actions?${params}`), pageOf("actions", isAction), { signal: o?.signal });
+    const total = result.meta?.total ?? result.items.length;
+    const hasNext = result.links?.pages?.next !== undefined || page.page * page.perPage < total;
+    return { actions: result.items, total, hasNext };
+  }
+
+  /** One action by id. */
+  async getAction(id: number, o?: CallOptions): Promise<Action> {
+    return this.json("GET", this.url(`/v2/actions/${idSegment(id)}`), envelope("action", isAction), { signal: o?.signal });
+  }
+
+  /** The Droplet's backups (DigitalOcean lists them oldest first). */
+  listDropletBackups(dropletId: number, o?: CallOptions): AsyncIterable<Image> {
+    return this.paginate(`/v2/droplets/${idSegment(dropletId)}/backups`, new URLSearchParams(), "backups", isImage, o);
+  }
+
+  /** The Droplet's backup plan. */
+  async getBackupPolicy(dropletId: number, o?: CallOptions): Promise<BackupPolicy> {
+    return this.json("GET", this.url(`/v2/droplets/${idSegment(dropletId)}/backups/policy`), envelope("policy", isBackupPolicy), { signal: o?.signal });
+  }
+
+  /** Every region, all pages. */
+  async listRegions(o?: CallOptions): Promise<Region[]> {
+    const regions: Region[] = [];
+    for await (const region of this.paginate("/v2/regions", new URLSearchParams(), "regions", isRegion, o)) regions.push(region);
+    return regions;
+  }
+
+  /** Creates the tag unless it exists (DigitalOcean answers an existing tag like a new one). */
+  async ensureTag(name: string, o?: CallOptions): Promise<void> {
+    await this.send("POST", this.url("/v2/tags"), { body: { name }, signal: o?.signal, idempotent: true });
+  }
+
+  /** Tags resources; tagging twice is harmless, so this is retried like a PUT. */
+  async tagResources(tag: string, resources: TagResource[], o?: CallOptions): Promise<void> {
+    await this.send("POST", this.url(`/v2/tags/${encodeURIComponent(tag)}/resources`), { body: { resources }, signal: o?.signal, idempotent: true });
+  }
+
+  /** Removes the tag from resources. */
+  async untagResources(tag: string, resources: TagResource[], o?: CallOptions): Promise<void> {
+    await this.send("DELETE", this.url(`/v2/tags/${encodeURIComponent(tag)}/resources`), { body: { resources }, signal: o?.signal });
+  }
+
+  /** Closes the connections; calls in flight finish first. */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** The request target for an API path: the endpoint's base path (if any) in front. */
+  private url(path: string): string {
+    return `${this.basePath}${path}`;
+  }
+
+  /** Finds, newest first, the action an ambiguous POST sent at `sentAt` asked for, if the server created it. */
+  private async findActionStartedBy(imageId: number, request: ImageActionRequest, sentAt: number, o?: CallOptions): Promise<Action | undefined> {
+    for await (const action of this.listImageActions(imageId, o)) {
+      if (isActionStartedBy(action, request, sentAt)) return action;
+      // Newest first: once actions predate the POST, ours cannot come later in the list.
+      if (!startedNoEarlierThan(action, sentAt - START_TIME_TOLERANCE_MS)) return undefined;
+    }
+    return undefined;
+  }
+
+  private async *paginate<T>(path: string, params: URLSearchParams, key: string, isItem: (v: unknown) => v is T, o?: CallOptions): AsyncGenerator<T> {
+    params.set("per_page", String(PER_PAGE));
+    let next: string | undefined = this.url(`${path}?${params}`);
+    let fetched = 0;
+    while (next !== undefined) {
+      const current: string = next;
+      const page = await this.json("GET", current, pageOf(key, isItem), { signal: o?.signal });
+      fetched += page.items.length;
+      yield* page.items;
+      next = nextPagePath(current, page, this.origin, fetched);
+    }
+  }
+
+  /** Sends the request and reads a JSON answer of the shape `read` accepts. */
+  private async json<T>(method: Dispatcher.HttpMethod, target: string, read: (body: unknown) => T | undefined, init: RequestInit): Promise<T> {
+    const { status, text } = await this.send(method, target, init);
+    const shownPath = target.split("?")[0];
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      const detail = text.trim() === "" ? "the body is empty" : "the body is not JSON";
+      throw new ResponseBodyError("not-json", status, method, shownPath, `${detail} (expected a JSON object)`, { cause: error });
+    }
+    const value = read(body);
+    if (value === undefined) {
+      throw new ResponseBodyError("wrong-shape", status, method, shownPath, "the JSON does not have the shape DigitalOcean documents for this endpoint");
+    }
+    return value;
+  }
+
+  /** Sends one request through the interceptors; resolves with the 2xx answer's status and text. */
+  private async send(method: Dispatcher.HttpMethod, target: string, init: RequestInit): Promise<{ status: number; text: string }> {
+    const context: RequestContext = {
+      deadline: this.clock.now() + this.callTimeoutMs,
+      signal: init.signal,
+      idempotent: init.idempotent ?? method !== "POST",
+    };
+    const options: ContextualDispatchOptions & Dispatcher.RequestOptions = {
+      method,
+      path: target,
+      headers: init.body === undefined ? this.#headers : { ...this.#headers, "content-type": "application/json" },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: init.signal,
+      [REQUEST_CONTEXT]: context,
+    };
+    try {
+      const response = await this.dispatcher.request(options);
+      return { status: response.statusCode, text: await response.body.text() };
+    } catch (error) {
+      throw asClientError(error, method, target.split("?")[0], init.signal);
+    }
+  }
+}
+
+/** Errors the caller can act on: the abort reason, our own errors, or a NetworkError for anything from the transport. */
+function asClientError(error: unknown, method: string, path: string, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted) return signal.reason;
+  if (error instanceof DigitalOceanError) return error;
+  const code = (error as { code?: unknown }).code;
+  return new NetworkError(method, path, typeof code === "string" ? code : undefined, { cause: error });
+}
+
+/** Failures after which a POST may or may not have been processed. */
+function isAmbiguous(error: unknown): boolean {
+  if (error instanceof ApiError) return error.status >= 500;
+  if (error instanceof NetworkError) return error.code !== "ECONNREFUSED";
+  return error instanceof RequestTimeoutError || error instanceof ResponseBodyError;
+}
+
+function idSegment(id: number): string {
+  if (!Number.isSafeInteger(id) || id <= 0) throw new RangeError(`expected a positive integer id, got ${id}`);
+  return String(id);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+const isImage = (v: unknown): v is Image => isObject(v) && typeof v.id === "number" && Array.isArray(v.regions);
+const isAction = (v: unknown): v is Action => isObject(v) && typeof v.id === "number" && typeof v.status === "string" && typeof v.type === "string";
+const isRegion = (v: unknown): v is Region => isObject(v) && typeof v.slug === "string";
+const isBackupPolicy = (v: unknown): v is BackupPolicy => isObject(v) && typeof v.backup_enabled === "boolean";
+
+/** Reads `{ [key]: T }`. */
+function envelope<T>(key: string, is: (v: unknown) => v is T): (body: unknown) => T | undefined {
+  return (body) => (isObject(body) && is(body[key]) ? (body[key] as T) : undefined);
+}
+
+/** Reads `{ [key]: T[], links?, meta? }`. */
+function pageOf<T>(key: string, is: (v: unknown) => v is T): (body: unknown) => Page<T> | undefined {
+  return (body) => {
+    if (!isObject(body)) return undefined;
+    const items = body[key];
+    if (!Array.isArray(items) || !items.every(is)) return undefined;
+    return { items, links: isObject(body.links) ? (body.links as PageLinks) : undefined, meta: isObject(body.meta) ? (body.meta as unknown as PageMeta) : undefined };
+  };
+}

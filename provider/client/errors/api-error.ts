@@ -1,0 +1,40 @@
+import { DigitalOceanError } from "./digitalocean-error";
+
+/** What DigitalOcean answered to a request that did not succeed. */
+export interface ApiErrorDetails {
+  status: number;
+  /** DigitalOcean's error id, e.g. `not_found`; `unknown` when the body had none. */
+  id: string;
+  /** DigitalOcean's own explanation, or a description of the unreadable body. */
+  apiMessage: string;
+  requestId?: string;
+  method: string;
+  /** The URL path (no query, no host), e.g. `/v2/images/123`. */
+  path: string;
+}
+
+/** A non-2xx answer from the DigitalOcean API. */
+export class ApiError extends DigitalOceanError {
+  readonly status: number;
+  readonly id: string;
+  readonly apiMessage: string;
+  readonly requestId?: string;
+  readonly method: string;
+  readonly path: string;
+
+  constructor(details: ApiErrorDetails) {
+    const requestPart = details.requestId ? ` (request_id ${details.requestId})` : "";
+    super(`DigitalOcean API ${details.status} ${details.id} on ${details.method} ${details.path}: ${details.apiMessage}${requestPart}`);
+    this.status = details.status;
+    this.id = details.id;
+    this.apiMessage = details.apiMessage;
+    this.requestId = details.requestId;
+    this.method = details.method;
+    this.path = details.path;
+  }
+
+  /** True when `error` is DigitalOcean saying the resource does not exist. */
+  static isNotFound(error: unknown): error is ApiError {
+    return error instanceof ApiError && error.status === 404;
+  }
+}

@@ -1,0 +1,4 @@
+import { DigitalOceanError } from "./digitalocean-error";
+
+/** The provider is not configured well enough to call DigitalOcean (e.g. no token). */
+export class ConfigurationError extends DigitalOceanError {}

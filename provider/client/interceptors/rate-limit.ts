@@ -1,0 +1,63 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Dispatcher } from "undici";
+import { RateLimitError } from "../errors";
+import { RateLimitWaitTooLong, type RateLimiter, type RateLimitPermit } from "../rate-limiter";
+import { pathOf, requestContext } from "../request-context";
+
+/**
+ * Paces every attempt (first sends and retries alike) through the token's
+ * shared RateLimiter, and reports each answer back to it: its rate-limit
+ * headers, and a 429's `retry-after`, which pauses every request of the token.
+ */
+export function rateLimit(limiter: RateLimiter): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) => {
+    const context = requestContext(opts);
+    limiter.acquire({ deadline: context.deadline, signal: context.signal }).then(
+      (permit) => {
+        try {
+          dispatch(opts, new ReportingHandler(handler, permit));
+        } catch (error) {
+          permit.release({});
+          handler.onResponseError?.(undefined as unknown as Dispatcher.DispatchController, error as Error);
+        }
+      },
+      (error: unknown) => {
+        const reported =
+          error instanceof RateLimitWaitTooLong ? new RateLimitError(opts.method, pathOf(opts), error.waitMs, error.remainingMs) : (error as Error);
+        // No attempt started, so there is no controller to hand over.
+        handler.onResponseError?.(undefined as unknown as Dispatcher.DispatchController, reported);
+      },
+    );
+    // The request is queued; undici's back-pressure does not apply to it.
+    return true;
+  };
+}
+
+class ReportingHandler implements Dispatcher.DispatchHandler {
+  constructor(
+    private readonly next: Dispatcher.DispatchHandler,
+    private readonly permit: RateLimitPermit,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+    this.next.onRequestStart?.(controller, context);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    this.permit.release({ status, headers });
+    this.next.onResponseStart?.(controller, status, headers, statusMessage);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.next.onResponseData?.(controller, chunk);
+  }
+
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    this.next.onResponseEnd?.(controller, trailers);
+  }
+
+  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    this.permit.release({});
+    this.next.onResponseError?.(controller, error);
+  }
+}

@@ -1,0 +1,35 @@
+import type { PageLinks, PageMeta } from "./types";
+
+/** DigitalOcean's maximum page size: the fewest requests for a full listing. */
+export const PER_PAGE = 200;
+
+/** One page of a collection as the transport returned it. */
+export interface Page<T> {
+  items: T[];
+  links?: PageLinks;
+  meta?: PageMeta;
+}
+
+/**
+ * The path (with query) of the page after `page`, or undefined after the last
+ * one. Follows `links.pages.next` when it points at the same API; otherwise
+ * (absent or foreign link) counts pages against `meta.total`, so a link can
+ * never send the token to another host.
+ */
+export function nextPagePath(currentPath: string, page: Page<unknown>, apiOrigin: string, fetched: number): string | undefined {
+  const next = page.links?.pages?.next;
+  if (next !== undefined) {
+    try {
+      const url = new URL(next, apiOrigin);
+      if (url.origin === apiOrigin) return `${url.pathname}${url.search}`;
+    } catch {
+      // An unparsable link: fall back to counting.
+    }
+  }
+  const total = page.meta?.total;
+  if (total === undefined || fetched >= total || page.items.length === 0) return undefined;
+  const url = new URL(currentPath, apiOrigin);
+  const current = Number(url.searchParams.get("page") ?? "1");
+  url.searchParams.set("page", String(current + 1));
+  return `${url.pathname}${url.search}`;
+}

@@ -1,0 +1,30 @@
+import type { Dispatcher } from "undici";
+
+/**
+ * What the interceptors need to know about the call a request belongs to. It
+ * travels in the dispatch options under a symbol, so undici passes it along
+ * untouched (and across the retry interceptor's re-dispatches) without it
+ * being mistaken for an HTTP option.
+ */
+export interface RequestContext {
+  /** Clock ms after which no more waiting (rate limit, backoff) is allowed. */
+  deadline: number;
+  signal?: AbortSignal;
+  /** Whether sending the request twice is harmless (GET, PUT, DELETE, and some POSTs). */
+  idempotent: boolean;
+}
+
+export const REQUEST_CONTEXT = Symbol("digitalocean-image-actions.request-context");
+
+/** Dispatch options carrying a RequestContext. */
+export type ContextualDispatchOptions = Dispatcher.DispatchOptions & { [REQUEST_CONTEXT]?: RequestContext };
+
+/** The request's context; requests sent without one get a conservative default. */
+export function requestContext(opts: Dispatcher.DispatchOptions): RequestContext {
+  return (opts as ContextualDispatchOptions)[REQUEST_CONTEXT] ?? { deadline: Number.POSITIVE_INFINITY, idempotent: false };
+}
+
+/** The path of a request without its query string, as error messages show it. */
+export function pathOf(opts: Dispatcher.DispatchOptions): string {
+  return opts.path.split("?")[0];
+}

@@ -1,0 +1,38 @@
+import { DigitalOceanClient, type DigitalOceanClientOptions } from "../../provider/client/client";
+import { RateLimiter } from "../../provider/client/rate-limiter";
+import { startSimulator, type SimulatorOptions, type Simulator } from "../../provider/simulator";
+
+/** A thousand times faster than DigitalOcean: a minute of rate-limit window lasts 60 ms. */
+export const TIME_SCALE = 0.001;
+
+export const DROPLET = 3164494;
+export const BACKUPS = [100000101, 100000102, 100000103];
+export const SNAPSHOT = 100000010;
+
+/** A simulator on a scaled clock with one Droplet (three backups) and one snapshot in nyc3. */
+export async function seededSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const sim = await startSimulator({ timeScale: TIME_SCALE, ...options });
+  sim.state.seed({
+    droplets: [
+      {
+        id: DROPLET,
+        name: "web-01",
+        region: "nyc3",
+        backup_policy: { plan: "daily", hour: 4 },
+        backups: BACKUPS.map((id, i) => ({ id, name: `web-01 backup ${i + 1}`, created_at: `2025-06-0${i + 1}T04:00:00Z` })),
+      },
+    ],
+    images: [{ id: SNAPSHOT, name: "golden", type: "snapshot", regions: ["nyc3"] }],
+  });
+  return sim;
+}
+
+/** A client on the simulator's clock with its own limiter, so tests do not share rate-limit state. */
+export function clientFor(sim: Simulator, options: Partial<DigitalOceanClientOptions> = {}): DigitalOceanClient {
+  return new DigitalOceanClient({
+    connection: { token: sim.token, apiEndpoint: sim.url },
+    clock: sim.clock,
+    limiter: new RateLimiter(sim.clock),
+    ...options,
+  });
+}
