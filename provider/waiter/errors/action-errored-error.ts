@@ -1,0 +1,13 @@
+import { DigitalOceanError } from "../../client/errors";
+import type { Action } from "../../client/types";
+import { describeAction } from "./describe-action";
+
+/** The action ended `errored` at DigitalOcean; the image is unchanged. */
+export class ActionErroredError extends DigitalOceanError {
+  constructor(readonly action: Action) {
+    super(
+      `DigitalOcean action ${action.id} (${describeAction(action)}) ended errored at ${action.completed_at ?? "an unknown time"}; ` +
+        "the image is unchanged. Running the update again starts a new attempt.",
+    );
+  }
+}

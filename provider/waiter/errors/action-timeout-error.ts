@@ -1,0 +1,23 @@
+import { DigitalOceanError } from "../../client/errors";
+import type { Action } from "../../client/types";
+import { describeAction } from "./describe-action";
+
+/** The wait's deadline passed with the action still in progress. */
+export class ActionTimeoutError extends DigitalOceanError {
+  constructor(
+    /** The action as last seen. */
+    readonly action: Action,
+    readonly waitedMs: number,
+  ) {
+    super(
+      `Gave up waiting for DigitalOcean action ${action.id} (${describeAction(action)}) after ${formatDuration(waitedMs)}; ` +
+        `it was still ${action.status}. The action goes on at DigitalOcean: running the update again resumes waiting for it instead of starting it anew.`,
+    );
+  }
+}
+
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}

@@ -1,0 +1,2 @@
+export { ActionErroredError } from "./action-errored-error";
+export { ActionTimeoutError } from "./action-timeout-error";

@@ -1,0 +1,2 @@
+export { ActionWatcher, type ActionWatcherOptions, type WaitOptions } from "./action-watcher";
+export { ActionErroredError, ActionTimeoutError } from "./errors";

@@ -1,0 +1,152 @@
+import type { Clock } from "../clock";
+import type { DigitalOceanClient } from "../client/client";
+import { ApiError } from "../client/errors";
+import type { Action } from "../client/types";
+import { PER_PAGE } from "../client/pagination";
+import { nextPollInterval } from "./policy/poll-interval";
+
+/** One wait's interest in an action. */
+export interface Watch {
+  readonly actionId: number;
+  readonly minIntervalMs: number;
+  readonly maxIntervalMs: number;
+  /** Clock ms of the next look this wait wants. */
+  dueAt: number;
+  /** The wait before `dueAt` was set. */
+  intervalMs: number;
+  /** Every fresh view of the action, finished or not. */
+  observe(action: Action): void;
+  /** A failure that polling again cannot fix (the action is unknown, the token is refused). */
+  fail(error: unknown): void;
+}
+
+/**
+ * Watches every action in flight for one client with as few requests as
+ * possible. Each tick reads the first page of `GET /v2/actions` (newest first,
+ * so actions in flight are near the top), which serves every wait at once;
+ * only due actions missing from it are looked up, through further pages when
+ * several are missing (one page may serve them all) or one by one.
+ * No timer runs while nothing is watched.
+ */
+export class ActionPoller {
+  private readonly watches = new Map<number, Set<Watch>>();
+  /** Aborting it cancels the sleep until the next tick. */
+  private sleep: AbortController | undefined;
+  private ticking = false;
+
+  constructor(
+    private readonly client: DigitalOceanClient,
+    private readonly clock: Clock,
+  ) {}
+
+  add(watch: Watch): void {
+    let set = this.watches.get(watch.actionId);
+    if (!set) this.watches.set(watch.actionId, (set = new Set()));
+    set.add(watch);
+    this.reschedule();
+  }
+
+  remove(watch: Watch): void {
+    const set = this.watches.get(watch.actionId);
+    set?.delete(watch);
+    if (set?.size === 0) this.watches.delete(watch.actionId);
+    this.reschedule();
+  }
+
+  /** Number of distinct actions watched. */
+  get size(): number {
+    return this.watches.size;
+  }
+
+  private allWatches(): Watch[] {
+    return [...this.watches.values()].flatMap((set) => [...set]);
+  }
+
+  /** Sleeps until the earliest due look; stops sleeping when nothing is watched. */
+  private reschedule(): void {
+    if (this.ticking) return;
+    this.sleep?.abort();
+    this.sleep = undefined;
+    const watches = this.allWatches();
+    if (watches.length === 0) return;
+    const dueAt = Math.min(...watches.map((w) => w.dueAt));
+    const sleep = (this.sleep = new AbortController());
+    this.clock.sleep(Math.max(0, dueAt - this.clock.now()), sleep.signal).then(
+      () => void this.tick(),
+      () => undefined,
+    );
+  }
+
+  private async tick(): Promise<void> {
+    this.ticking = true;
+    try {
+      const now = this.clock.now();
+      const due = new Set(this.allWatches().filter((w) => w.dueAt <= now).map((w) => w.actionId));
+      if (due.size > 0) await this.look(due);
+      for (const watch of this.allWatches()) {
+        if (watch.dueAt > now) continue;
+        watch.intervalMs = nextPollInterval(watch.intervalMs, { minMs: watch.minIntervalMs, maxMs: watch.maxIntervalMs });
+        watch.dueAt = this.clock.now() + watch.intervalMs;
+      }
+    } finally {
+      this.ticking = false;
+      this.reschedule();
+    }
+  }
+
+  /** Fetches news of the `due` actions (and of any other watched action that shows up on the way). */
+  private async look(due: Set<number>): Promise<void> {
+    const missing = new Set(due);
+    let page = 1;
+    try {
+      // More pages pay off only while one page may serve several missing actions at once.
+      for (let hasNext = true; hasNext && (page === 1 || missing.size >= 2) && page <= due.size; page++) {
+        const result = await this.client.listActions({ page, perPage: PER_PAGE });
+        for (const action of result.actions) {
+          missing.delete(action.id);
+          this.deliver(action);
+        }
+        hasNext = result.hasNext;
+        // Newest first: a missing action newer than this page's oldest is not further down.
+        const oldest = result.actions[result.actions.length - 1]?.id;
+        if (oldest === undefined || [...missing].every((id) => id > oldest)) break;
+      }
+    } catch (error) {
+      this.failOnPermanent(error, due);
+      return;
+    }
+    await Promise.all([...missing].map((id) => this.lookOne(id)));
+  }
+
+  private async lookOne(id: number): Promise<void> {
+    try {
+      this.deliver(await this.client.getAction(id));
+    } catch (error) {
+      this.failOnPermanent(error, new Set([id]));
+    }
+  }
+
+  private deliver(action: Action): void {
+    for (const watch of [...(this.watches.get(action.id) ?? [])]) watch.observe(action);
+  }
+
+  /**
+   * Fails the waits on `ids` when `error` says polling cannot succeed (a 4xx
+   * other than 429: unknown action, refused token). Other errors (network,
+   * 5xx, rate limit) are left to the next tick and the waits' own deadlines.
+   */
+  private failOnPermanent(error: unknown, ids: Set<number>): void {
+    const permanent = error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429;
+    if (!permanent) return;
+    for (const id of ids) for (const watch of [...(this.watches.get(id) ?? [])]) watch.fail(error);
+  }
+}
+
+const pollers = new WeakMap<DigitalOceanClient, ActionPoller>();
+
+/** The one poller of `client`, shared by every ActionWatcher built on it. */
+export function pollerFor(client: DigitalOceanClient, clock: Clock): ActionPoller {
+  let poller = pollers.get(client);
+  if (!poller) pollers.set(client, (poller = new ActionPoller(client, clock)));
+  return poller;
+}

@@ -1,0 +1,161 @@
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { DigitalOceanClient } from "../../provider/client/client";
+import { ApiError, NetworkError } from "../../provider/client/errors";
+import type { Simulator } from "../../provider/simulator";
+import { BACKUPS, clientFor, seededSimulator, SNAPSHOT } from "./helpers";
+
+let sim: Simulator;
+let client: DigitalOceanClient;
+
+beforeEach(async () => {
+  sim = await seededSimulator();
+  client = clientFor(sim);
+});
+
+afterEach(async () => {
+  await client.close();
+  await sim.close();
+});
+
+const only = (route: string) => sim.requests().filter((r) => r.route === route);
+
+describe.each([
+  ["5xx", { serverErrorRate: 1 }, "fault:server-error"],
+  ["dropped connection", { dropRate: 1 }, "fault:drop"],
+  ["lost response", { lostResponseRate: 1 }, "fault:lost-response"],
+])("idempotent requests are retried after a %s", (_kind, fault, outcome) => {
+  /** The fault hits the first two attempts of the route, then clears. */
+  async function faultTwice(route: string, call: () => Promise<unknown>): Promise<unknown> {
+    sim.setFaults({ ...fault, routes: [route] });
+    const pending = call();
+    const cleared = (async () => {
+      while (only(route).length < 2) await new Promise((r) => setTimeout(r, 1));
+      sim.setFaults({});
+    })();
+    const [result] = await Promise.all([pending, cleared]);
+    const attempts = only(route);
+    expect(attempts.slice(0, 2).map((r) => r.outcome)).toEqual([outcome, outcome]);
+    expect(attempts[attempts.length - 1].outcome).toBe("ok");
+    return result;
+  }
+
+  test("GET", async () => {
+    const image = (await faultTwice("GET /v2/images/:id", () => client.getImage(SNAPSHOT))) as { id: number };
+    expect(image.id).toBe(SNAPSHOT);
+  });
+
+  test("PUT", async () => {
+    const image = (await faultTwice("PUT /v2/images/:id", () => client.updateImage(SNAPSHOT, { name: "renamed" }))) as { name: string };
+    expect(image.name).toBe("renamed");
+  });
+
+  test("DELETE", async () => {
+    // After a lost response the image is already gone: the retry then answers 404, which the caller reads as done.
+    const result = faultTwice("DELETE /v2/images/:id", () => client.deleteImage(SNAPSHOT).catch((e: unknown) => (ApiError.isNotFound(e) ? "gone" : Promise.reject(e))));
+    await expect(result).resolves.toBe(outcome === "fault:lost-response" ? "gone" : undefined);
+    expect(sim.state.imageView(SNAPSHOT)).toBeUndefined();
+  });
+});
+
+test("an idempotent request gives up after a bounded number of attempts and names the failure", async () => {
+  sim.setFaults({ serverErrorRate: 1 });
+  const error = await client.getImage(SNAPSHOT).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ApiError);
+  expect((error as ApiError).status).toBeGreaterThanOrEqual(500);
+  expect(sim.requests().length).toBe(6);
+});
+
+test("a request timeout (simulator latency over the per-request timeout) is retried", async () => {
+  await client.close();
+  client = clientFor(sim, { requestTimeoutMs: 5_000 });
+  sim.setFaults({ latencyMs: 30_000, routes: ["GET /v2/images/:id"] });
+  const pending = client.getImage(SNAPSHOT);
+  while (sim.requests().length < 1) await new Promise((r) => setTimeout(r, 1));
+  sim.setFaults({});
+  await expect(pending).resolves.toMatchObject({ id: SNAPSHOT });
+  expect(sim.requests().length).toBeGreaterThanOrEqual(2);
+});
+
+test("a POST whose response is lost ends with exactly one action", async () => {
+  sim.setFaults({ lostResponseRate: 1, routes: ["POST /v2/images/:id/actions"] });
+  const action = await client.startImageAction(BACKUPS[0], { type: "convert" });
+  expect(action).toMatchObject({ type: "convert", resource_id: BACKUPS[0] });
+  expect(sim.state.listActions(BACKUPS[0])).toHaveLength(1);
+  expect(sim.state.listActions(BACKUPS[0])[0].id).toBe(action.id);
+  expect(only("POST /v2/images/:id/actions")).toHaveLength(1);
+});
+
+test("a transfer POST with a lost response finds its own transfer, not another region's", async () => {
+  await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
+  sim.setFaults({ lostResponseRate: 1, routes: ["POST /v2/images/:id/actions"] });
+  const action = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "sfo3" });
+  expect(action.region_slug).toBe("sfo3");
+  expect(sim.state.listActions(SNAPSHOT).map((a) => a.region_slug).sort()).toEqual(["ams3", "sfo3"]);
+});
+
+test("a POST refused with a 5xx before being processed is sent again after checking", async () => {
+  sim.setFaults({ serverErrorRate: 1, routes: ["POST /v2/images/:id/actions"] });
+  const pending = client.startImageAction(BACKUPS[0], { type: "convert" });
+  while (only("GET /v2/images/:id/actions").length < 1) await new Promise((r) => setTimeout(r, 1));
+  sim.setFaults({});
+  const action = await pending;
+  expect(sim.state.listActions(BACKUPS[0]).map((a) => a.id)).toEqual([action.id]);
+  expect(only("POST /v2/images/:id/actions").map((r) => r.outcome)).toEqual(["fault:server-error", "ok"]);
+});
+
+test("a POST is not sent again after a 5xx when the server did create the action", async () => {
+  // A proxy that lets the first POST through to the simulator but answers it with a 502, as a failing gateway would.
+  let posts = 0;
+  const proxy: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const upstream = httpRequest(`${sim.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+        const isPost = req.method === "POST" && /\/actions$/.test(req.url ?? "");
+        if (isPost && ++posts === 1) {
+          up.resume();
+          res.writeHead(502, { "content-type": "text/html" }).end("<html>Bad Gateway</html>");
+          return;
+        }
+        res.writeHead(up.statusCode ?? 500, up.headers);
+        up.pipe(res);
+      });
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  const viaProxy = clientFor(sim, { connection: { token: sim.token, apiEndpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` } });
+  try {
+    const action = await viaProxy.startImageAction(BACKUPS[1], { type: "convert" });
+    expect(posts).toBe(1);
+    expect(sim.state.listActions(BACKUPS[1]).map((a) => a.id)).toEqual([action.id]);
+  } finally {
+    await viaProxy.close();
+    await new Promise((r) => proxy.close(r));
+  }
+});
+
+test("a POST that failed ambiguously is not sent again without limit", async () => {
+  sim.setFaults({ dropRate: 1, routes: ["POST /v2/images/:id/actions"] });
+  await expect(client.startImageAction(BACKUPS[0], { type: "convert" })).rejects.toBeInstanceOf(NetworkError);
+  expect(only("POST /v2/images/:id/actions")).toHaveLength(3);
+  expect(only("GET /v2/images/:id/actions")).toHaveLength(2);
+});
+
+test("429s are waited out per retry-after and never surfaced, for GET and POST", async () => {
+  sim.setFaults({ tooManyRequestsRate: 1, stormRetryAfterSeconds: 2 });
+  const image = client.getImage(SNAPSHOT);
+  const action = client.startImageAction(BACKUPS[2], { type: "convert" });
+  while (sim.requests().length < 4) await new Promise((r) => setTimeout(r, 1));
+  sim.setFaults({});
+  await expect(image).resolves.toMatchObject({ id: SNAPSHOT });
+  await expect(action).resolves.toMatchObject({ type: "convert" });
+  const log = sim.requests();
+  const stormed = log.filter((r) => r.outcome === "fault:too-many-requests");
+  const lastStorm = Math.max(...stormed.map((r) => r.clockMs));
+  const firstOk = Math.min(...log.filter((r) => r.outcome === "ok").map((r) => r.clockMs));
+  // The retry came only after the 2 s retry-after of the latest 429.
+  expect(firstOk - lastStorm).toBeGreaterThanOrEqual(1_900);
+  expect(sim.state.listActions(BACKUPS[2])).toHaveLength(1);
+});
