@@ -1,0 +1,110 @@
+import { containsUnknown } from "./unknown";
+
+/** One problem with one input, in the shape Pulumi's `check` reports. */
+export interface Failure {
+  property: string;
+  reason: string;
+}
+
+/**
+ * Offline validation rules shared by every resource's `check`. Each returns the
+ * normalized value or pushes a failure that names the property, the value and
+ * the fix; none calls the API, so `pulumi preview` stays free.
+ */
+export class InputChecker {
+  readonly failures: Failure[] = [];
+
+  fail(property: string, reason: string): undefined {
+    this.failures.push({ property, reason });
+    return undefined;
+  }
+
+  /**
+   * A DigitalOcean numeric id. Strings of digits are accepted because
+   * `@pulumi/digitalocean` exposes ids (`droplet.id`) as strings.
+   */
+  id(property: string, value: unknown): number | string | undefined {
+    if (value === undefined || containsUnknown(value)) return value as undefined;
+    const n = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n <= 0) {
+      return this.fail(
+        property,
+        `${property} must be a positive integer DigitalOcean id (a number or a string of digits), got ${show(value)}; ` +
+          `find ids with \`doctl compute image list-user\` or \`doctl compute droplet backups <droplet-id>\``,
+      );
+    }
+    return n;
+  }
+
+  /** A region slug such as `nyc3` or `ams3`: lower-case letters then digits. */
+  regionSlug(property: string, value: unknown): string | undefined {
+    if (containsUnknown(value)) return value as string;
+    if (typeof value !== "string" || !REGION_SLUG.test(value)) {
+      return this.fail(
+        property,
+        `${property} must be a DigitalOcean region slug like "nyc3" or "ams3", got ${show(value)}; ` +
+          `list them with \`doctl compute region list\``,
+      );
+    }
+    return value;
+  }
+
+  /** Free text DigitalOcean stores on the image (name, description). */
+  text(property: string, value: unknown, { maxLength, allowEmpty }: { maxLength: number; allowEmpty: boolean }): string | undefined {
+    if (value === undefined || containsUnknown(value)) return value as undefined;
+    if (typeof value !== "string") return this.fail(property, `${property} must be a string, got ${show(value)}`);
+    if (!allowEmpty && value.trim() === "") {
+      return this.fail(property, `${property} must not be empty; leave it out to keep the image's current ${property}`);
+    }
+    if (value.length > maxLength) {
+      return this.fail(property, `${property} is ${value.length} characters long; DigitalOcean accepts at most ${maxLength}`);
+    }
+    return value;
+  }
+
+  /** Tag names as DigitalOcean's tag API accepts them, de-duplicated and sorted. */
+  tags(property: string, value: unknown): string[] | undefined {
+    if (value === undefined || containsUnknown(value)) return value as undefined;
+    if (!Array.isArray(value)) return this.fail(property, `${property} must be a list of tag names, got ${show(value)}`);
+    const valid: string[] = [];
+    value.forEach((tag, i) => {
+      if (typeof tag !== "string" || !TAG_NAME.test(tag)) {
+        this.fail(
+          `${property}[${i}]`,
+          `tag ${show(tag)} is not a valid DigitalOcean tag: use 1 to 255 letters, digits, ":", "-" or "_"`,
+        );
+      } else {
+        valid.push(tag);
+      }
+    });
+    return [...new Set(valid)].sort();
+  }
+
+  /** How long a create or update may wait for DigitalOcean's actions. */
+  waitTimeoutSeconds(property: string, value: unknown): number | undefined {
+    if (value === undefined || containsUnknown(value)) return value as undefined;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < MIN_WAIT_SECONDS || value > MAX_WAIT_SECONDS) {
+      return this.fail(
+        property,
+        `${property} must be a whole number of seconds from ${MIN_WAIT_SECONDS} to ${MAX_WAIT_SECONDS}, got ${show(value)}; ` +
+          `leave it out for the default of ${DEFAULT_WAIT_SECONDS}`,
+      );
+    }
+    return value;
+  }
+}
+
+/** DigitalOcean's slugs are 3 letters and a digit today; allow a little room for new ones. */
+const REGION_SLUG = /^[a-z]{2,5}\d{1,2}$/;
+const TAG_NAME = /^[A-Za-z0-9:_-]{1,255}$/;
+
+/** A transfer of a large image can take well over an hour; a day is the outer bound anyone should wait in one run. */
+export const DEFAULT_WAIT_SECONDS = 3600;
+const MIN_WAIT_SECONDS = 10;
+const MAX_WAIT_SECONDS = 86_400;
+
+/** A value as it appears in an error message: short, and quoted when a string. */
+export function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

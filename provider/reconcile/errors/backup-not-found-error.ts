@@ -1,0 +1,16 @@
+import { DigitalOceanError } from "../../client/errors";
+
+/** The backup to keep does not exist, most often because DigitalOcean's retention already removed it. */
+export class BackupNotFoundError extends DigitalOceanError {
+  override readonly name = "BackupNotFoundError";
+
+  constructor(backupId: number, options?: { cause?: unknown }) {
+    super(
+      `backup ${backupId} was not found. DigitalOcean keeps a Droplet's backups for 7 days (daily plan) or 4 weeks ` +
+        `(weekly plan), and 4 weeks after the Droplet is deleted; this one has expired or never existed. ` +
+        `List the current ones with \`doctl compute droplet backups <droplet-id>\`, or set dropletId instead of backupId ` +
+        `to keep the newest backup.`,
+      options,
+    );
+  }
+}

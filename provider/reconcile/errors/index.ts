@@ -1,0 +1,2 @@
+export { BackupNotFoundError } from "./backup-not-found-error";
+export { IncompleteError } from "./incomplete-error";

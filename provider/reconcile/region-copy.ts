@@ -1,0 +1,119 @@
+import { ApiError, DigitalOceanError } from "../client/errors";
+import type { Image, ImageActionRequest } from "../client/types";
+import type { Runtime } from "../runtime";
+import { ActionTimeoutError } from "../waiter/errors";
+import { describe, startOrJoin, waitLogged } from "./actions";
+import { IncompleteError } from "./errors";
+import type { Log } from "./progress";
+import { assertTransferTargets } from "./regions";
+
+/** What a program declares for one image's copies, after `check` normalized it. */
+export interface RegionCopySpec {
+  imageId: number;
+  /** Target region slugs, sorted and de-duplicated. */
+  regions: string[];
+  waitTimeoutSeconds: number;
+}
+
+/** What this resource has done and sees, as stored in Pulumi state. */
+export interface RegionCopyObservation {
+  imageId: number;
+  /** Every region the image is in, read back from DigitalOcean. */
+  availableRegions: string[];
+  /** Regions this resource copied the image to (not those it was already in). */
+  transferredRegions: string[];
+  /** The transfer actions this resource started or joined. */
+  actionIds: number[];
+}
+
+/**
+ * Makes the image available in every declared region. Regions it is already in
+ * are adopted, transfers already in flight are joined, the rest are started in
+ * parallel (DigitalOcean runs transfers of one image concurrently) and awaited.
+ * `previous` carries what earlier runs did, so the record of copies accumulates.
+ */
+export async function convergeRegionCopy(
+  rt: Runtime,
+  spec: RegionCopySpec,
+  previous: Pick<RegionCopyObservation, "transferredRegions" | "actionIds"> | undefined,
+  log: Log,
+): Promise<RegionCopyObservation> {
+  const image = await getImage(rt, spec.imageId);
+  if (image.type === "backup") {
+    throw new DigitalOceanError(
+      `image ${image.id} is a backup, and DigitalOcean cannot transfer backups: keep it as a snapshot first ` +
+        `(SnapshotFromBackup) and pass the snapshot's id as imageId`,
+    );
+  }
+  const missing = spec.regions.filter((region) => !image.regions.includes(region));
+  await assertTransferTargets(rt, missing);
+
+  const transferredRegions = new Set(previous?.transferredRegions ?? []);
+  const actionIds = new Set(previous?.actionIds ?? []);
+  const outcomes = await Promise.allSettled(
+    missing.map(async (region) => {
+      const request: ImageActionRequest = { type: "transfer", region };
+      const action = await startOrJoin(rt, image.id, request, log);
+      actionIds.add(action.id);
+      await waitLogged(rt, action, image.id, request, spec.waitTimeoutSeconds, log);
+      transferredRegions.add(region);
+      return action;
+    }),
+  );
+
+  const after = missing.length > 0 ? await rt.client.getImage(image.id) : image;
+  const observation: RegionCopyObservation = {
+    imageId: image.id,
+    availableRegions: [...after.regions].sort(),
+    transferredRegions: [...transferredRegions].sort(),
+    actionIds: [...actionIds].sort((a, b) => a - b),
+  };
+  const failures = outcomes.flatMap((outcome, i) => (outcome.status === "rejected" ? [{ region: missing[i], error: outcome.reason as unknown }] : []));
+  if (failures.length > 0) throw incomplete(failures, observation, spec);
+  return observation;
+}
+
+/** The image as it is now, or undefined when it no longer exists. */
+export async function readRegionCopy(
+  rt: Runtime,
+  imageId: number,
+  previous: Pick<RegionCopyObservation, "transferredRegions" | "actionIds"> | undefined,
+): Promise<RegionCopyObservation | undefined> {
+  let image: Image;
+  try {
+    image = await rt.client.getImage(imageId);
+  } catch (error) {
+    if (ApiError.isNotFound(error)) return undefined;
+    throw error;
+  }
+  return {
+    imageId: image.id,
+    availableRegions: [...image.regions].sort(),
+    transferredRegions: [...(previous?.transferredRegions ?? [])],
+    actionIds: [...(previous?.actionIds ?? [])],
+  };
+}
+
+async function getImage(rt: Runtime, imageId: number): Promise<Image> {
+  try {
+    return await rt.client.getImage(imageId);
+  } catch (error) {
+    if (ApiError.isNotFound(error)) {
+      throw new DigitalOceanError(`image ${imageId} was not found: imageId must name an existing snapshot or custom image`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function incomplete(failures: { region: string; error: unknown }[], observation: RegionCopyObservation, spec: RegionCopySpec): unknown {
+  if (failures.some((f) => !(f.error instanceof DigitalOceanError))) return failures[0].error;
+  const timedOut = failures.some((f) => f.error instanceof ActionTimeoutError);
+  const lines = failures.map((f) => `${describe(spec.imageId, { type: "transfer", region: f.region })}: ${(f.error as Error).message}`);
+  const resume = timedOut
+    ? ` Transfers still running go on at DigitalOcean; run \`pulumi up\` again to resume waiting (nothing is transferred twice), ` +
+      `or raise waitTimeoutSeconds (now ${spec.waitTimeoutSeconds}).`
+    : " Run `pulumi up` again to retry the failed regions; completed copies are kept.";
+  return new IncompleteError(`${failures.length} of the image's transfers did not complete: ${lines.join("; ")}.${resume}`, String(spec.imageId), observation, {
+    cause: failures[0].error,
+  });
+}

@@ -1,0 +1,178 @@
+import { ActionTimeoutError } from "../waiter/errors";
+import { ApiError, DigitalOceanError } from "../client/errors";
+import type { Image, ImageActionRequest } from "../client/types";
+import type { Runtime } from "../runtime";
+import { findCompleted, startOrJoin, waitLogged } from "./actions";
+import { BackupNotFoundError, IncompleteError } from "./errors";
+import type { Log } from "./progress";
+import { syncTags } from "./tags";
+
+/** What a program declares for one kept snapshot, after `check` normalized it. */
+export interface SnapshotSpec {
+  /** The backup to keep; when absent, the newest backup of `dropletId` is chosen. */
+  backupId?: number;
+  dropletId?: number;
+  name?: string;
+  description?: string;
+  tags?: string[];
+  waitTimeoutSeconds: number;
+  /** The convert action an earlier run recorded; saves looking it up again. */
+  knownActionId?: number;
+}
+
+/** What a kept snapshot looks like on DigitalOcean, as stored in Pulumi state. */
+export interface SnapshotObservation {
+  snapshotId: number;
+  /** The backup that was converted; a converted image keeps its id, so this equals `snapshotId`. */
+  backupId: number;
+  /** `snapshot` once kept; `backup` while a convert has not completed. */
+  imageType: string;
+  name: string;
+  description: string;
+  tags: string[];
+  regions: string[];
+  sizeGigabytes: number;
+  minDiskSize: number;
+  createdAt: string;
+  /** The convert action that made the snapshot, when it can be found. */
+  actionId: number | null;
+}
+
+const CONVERT: ImageActionRequest = { type: "convert" };
+
+/**
+ * Makes the backup a snapshot with the declared attributes. Safe to run again at
+ * any point: it reads before it writes, adopts an image that is already a
+ * snapshot, joins a convert already in flight, and starts one only when neither.
+ */
+export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log): Promise<SnapshotObservation> {
+  const backupId = spec.backupId ?? (await newestBackupId(rt, requireDroplet(spec), log));
+  let image = await getBackup(rt, backupId);
+  let actionId: number | null = null;
+
+  if (image.type === "backup") {
+    const action = await startOrJoin(rt, backupId, CONVERT, log);
+    actionId = action.id;
+    try {
+      await waitLogged(rt, action, backupId, CONVERT, spec.waitTimeoutSeconds, log);
+    } catch (error) {
+      throw incomplete(error, observe(image, actionId), spec);
+    }
+    image = await rt.client.getImage(backupId);
+  } else if (image.type === "snapshot") {
+    actionId = spec.knownActionId ?? (await findCompleted(rt, backupId, CONVERT))?.id ?? null;
+  } else {
+    throw new DigitalOceanError(
+      `image ${backupId} is a ${image.type} image, not a backup: backupId must name one of a Droplet's backups ` +
+        `(or a snapshot already converted from one)`,
+    );
+  }
+
+  image = await applyAttributes(rt, image, spec);
+  return observe(image, actionId);
+}
+
+/** Current state of the snapshot, or undefined when it no longer exists. */
+export async function readSnapshot(rt: Runtime, snapshotId: number): Promise<SnapshotObservation | undefined> {
+  const image = await getOrUndefined(rt, snapshotId);
+  return image && observe(image, null);
+}
+
+/** Deletes the snapshot; an image already gone, or never converted, leaves nothing to do. */
+export async function deleteSnapshot(rt: Runtime, snapshotId: number, log: Log): Promise<void> {
+  const image = await getOrUndefined(rt, snapshotId);
+  if (!image) return;
+  if (image.type === "backup") {
+    log(`image ${snapshotId} is still a backup (its convert never completed); DigitalOcean expires backups itself, nothing deleted`);
+    return;
+  }
+  try {
+    await rt.client.deleteImage(snapshotId);
+  } catch (error) {
+    if (!ApiError.isNotFound(error)) throw error;
+  }
+}
+
+/** Renames, describes and tags the image as declared, writing only what differs. */
+export async function applyAttributes(rt: Runtime, image: Image, spec: Pick<SnapshotSpec, "name" | "description" | "tags">): Promise<Image> {
+  const update: { name?: string; description?: string } = {};
+  if (spec.name !== undefined && spec.name !== image.name) update.name = spec.name;
+  if (spec.description !== undefined && spec.description !== image.description) update.description = spec.description;
+  let current = Object.keys(update).length > 0 ? await rt.client.updateImage(image.id, update) : image;
+  if (spec.tags !== undefined && (await syncTags(rt, image.id, current.tags ?? [], spec.tags))) {
+    current = { ...current, tags: [...spec.tags] };
+  }
+  return current;
+}
+
+/** The newest backup of the Droplet; it is then pinned in state so later runs keep the same one. */
+async function newestBackupId(rt: Runtime, dropletId: number, log: Log): Promise<number> {
+  let newest: Image | undefined;
+  try {
+    for await (const backup of rt.client.listDropletBackups(dropletId)) {
+      if (!newest || Date.parse(backup.created_at) > Date.parse(newest.created_at)) newest = backup;
+    }
+  } catch (error) {
+    if (ApiError.isNotFound(error)) {
+      throw new DigitalOceanError(`droplet ${dropletId} was not found: check dropletId, or use backupId for a backup of a deleted Droplet`, { cause: error });
+    }
+    throw error;
+  }
+  if (!newest) {
+    throw new DigitalOceanError(
+      `droplet ${dropletId} has no backups yet. Enable backups on it (\`backups: true\` on digitalocean.Droplet) ` +
+        `and run again after its first backup window, or set backupId to keep a specific backup`,
+    );
+  }
+  log(`droplet ${dropletId}: keeping its newest backup ${newest.id} (${newest.name}, ${newest.created_at})`);
+  return newest.id;
+}
+
+async function getBackup(rt: Runtime, backupId: number): Promise<Image> {
+  try {
+    return await rt.client.getImage(backupId);
+  } catch (error) {
+    if (ApiError.isNotFound(error)) throw new BackupNotFoundError(backupId, { cause: error });
+    throw error;
+  }
+}
+
+async function getOrUndefined(rt: Runtime, imageId: number): Promise<Image | undefined> {
+  try {
+    return await rt.client.getImage(imageId);
+  } catch (error) {
+    if (ApiError.isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+function requireDroplet(spec: SnapshotSpec): number {
+  if (spec.dropletId === undefined) throw new DigitalOceanError("set exactly one of backupId or dropletId");
+  return spec.dropletId;
+}
+
+function observe(image: Image, actionId: number | null): SnapshotObservation {
+  return {
+    snapshotId: image.id,
+    backupId: image.id,
+    imageType: image.type,
+    name: image.name,
+    description: image.description ?? "",
+    tags: [...(image.tags ?? [])].sort(),
+    regions: [...image.regions].sort(),
+    sizeGigabytes: image.size_gigabytes,
+    minDiskSize: image.min_disk_size,
+    createdAt: image.created_at,
+    actionId,
+  };
+}
+
+function incomplete(error: unknown, partial: SnapshotObservation, spec: SnapshotSpec): unknown {
+  if (!(error instanceof DigitalOceanError)) return error;
+  const resume =
+    error instanceof ActionTimeoutError
+      ? ` The convert goes on at DigitalOcean; run \`pulumi up\` again to resume waiting (no second convert is started), ` +
+        `or raise waitTimeoutSeconds (now ${spec.waitTimeoutSeconds}).`
+      : "";
+  return new IncompleteError(`${error.message}${resume}`, String(partial.snapshotId), partial, { cause: error });
+}

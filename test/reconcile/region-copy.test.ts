@@ -1,0 +1,111 @@
+import { DigitalOceanError } from "../../provider/client/errors";
+import { IncompleteError } from "../../provider/reconcile/errors";
+import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../../provider/reconcile/region-copy";
+import { collectingLog, GOLDEN_SNAPSHOT, runtimeFor, simulatedAccount, WEB_BACKUPS, type Account } from "../support/account";
+
+let account: Account;
+beforeEach(async () => {
+  account = await simulatedAccount();
+});
+afterEach(() => account.close());
+
+function transfers(region?: string): number {
+  return account.sim.state.listActions(GOLDEN_SNAPSHOT).filter((a) => a.type === "transfer" && (!region || a.region_slug === region)).length;
+}
+
+function spec(regions: string[], overrides: Partial<RegionCopySpec> = {}): RegionCopySpec {
+  return { imageId: GOLDEN_SNAPSHOT, regions, waitTimeoutSeconds: 3600, ...overrides };
+}
+
+describe("convergeRegionCopy", () => {
+  it("adopts regions the image is in and transfers the rest in parallel", async () => {
+    const result = await convergeRegionCopy(account.rt, spec(["ams3", "nyc3", "sfo3"]), undefined, () => {});
+    expect(result).toMatchObject<Partial<RegionCopyObservation>>({
+      imageId: GOLDEN_SNAPSHOT,
+      availableRegions: ["ams3", "nyc3", "sfo3"],
+      transferredRegions: ["ams3", "sfo3"],
+    });
+    expect(result.actionIds).toHaveLength(2);
+    expect(transfers()).toBe(2);
+    const posts = account.writes().filter((r) => r.route === "POST /v2/images/:id/actions");
+    expect(posts).toHaveLength(2);
+    // Both transfers were started before either finished: they ran in parallel.
+    const completions = account.sim.state.listActions(GOLDEN_SNAPSHOT).map((a) => Date.parse(a.completed_at!));
+    expect(Math.max(...posts.map((p) => p.clockMs))).toBeLessThan(Math.min(...completions));
+  });
+
+  it("writes nothing when run again", async () => {
+    const first = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), undefined, () => {});
+    account.sim.resetRequests();
+    const second = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), first, () => {});
+    expect(account.writes()).toEqual([]);
+    expect(second).toEqual(first);
+  });
+
+  it("joins a transfer already in flight instead of starting another", async () => {
+    const inFlight = await account.rt.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
+    account.sim.resetRequests();
+    const result = await convergeRegionCopy(account.rt, spec(["ams3"]), undefined, () => {});
+    expect(account.writes()).toEqual([]);
+    expect(result.actionIds).toEqual([inFlight.id]);
+    expect(transfers("ams3")).toBe(1);
+  });
+
+  it("ends with one transfer per region when two pipelines declare the same copies", async () => {
+    const other = runtimeFor(account.sim);
+    await Promise.all([
+      convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), undefined, () => {}),
+      convergeRegionCopy(other, spec(["ams3", "sfo3"]), undefined, () => {}),
+    ]);
+    await other.client.close();
+    expect(transfers("ams3")).toBe(1);
+    expect(transfers("sfo3")).toBe(1);
+  });
+
+  it("refuses unknown, unavailable and non-transfer regions before writing anything", async () => {
+    const attempt = convergeRegionCopy(account.rt, spec(["ams3", "nyc2", "sfo1", "xyz9"]), undefined, () => {});
+    await expect(attempt).rejects.toBeInstanceOf(DigitalOceanError);
+    await expect(attempt).rejects.toThrow(/"nyc2".*does not accept image transfers.*"sfo1".*not available.*"xyz9" is not a DigitalOcean region.*Regions that accept transfers: .*ams3/s);
+    expect(account.writes()).toEqual([]);
+  });
+
+  it("refuses a backup, which DigitalOcean cannot transfer, and points to SnapshotFromBackup", async () => {
+    await expect(convergeRegionCopy(account.rt, spec(["ams3"], { imageId: WEB_BACKUPS[0] }), undefined, () => {})).rejects.toThrow(/SnapshotFromBackup/);
+    expect(account.writes()).toEqual([]);
+  });
+
+  it("keeps completed copies when one transfer errors, and the next run retries only that region", async () => {
+    account.sim.setFaults({ erroredActionRate: 1, routes: ["POST /v2/images/:id/actions"] });
+    const attempt = convergeRegionCopy(account.rt, spec(["ams3"]), undefined, () => {});
+    const error = (await attempt.catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
+    expect(error).toBeInstanceOf(IncompleteError);
+    expect(error.id).toBe(String(GOLDEN_SNAPSHOT));
+    expect(error.message).toMatch(/transfer of image 100000010 to ams3/);
+
+    account.sim.setFaults({});
+    const { log } = collectingLog();
+    const done = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), error.state, log);
+    expect(done.availableRegions).toEqual(["ams3", "nyc3", "sfo3"]);
+    expect(transfers("ams3")).toBe(2);
+    expect(transfers("sfo3")).toBe(1);
+  });
+
+  it("reports a timeout as incomplete; the next run joins the transfers still running", async () => {
+    const error = (await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"], { waitTimeoutSeconds: 10 }), undefined, () => {}).catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
+    expect(error).toBeInstanceOf(IncompleteError);
+    expect(error.message).toMatch(/resume waiting/);
+    expect(error.state.actionIds).toHaveLength(2);
+    const done = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), error.state, () => {});
+    expect(done.transferredRegions).toEqual(["ams3", "sfo3"]);
+    expect(transfers()).toBe(2);
+  });
+});
+
+describe("readRegionCopy", () => {
+  it("reads the regions back and reports a deleted image gone", async () => {
+    const previous = { transferredRegions: ["ams3"], actionIds: [7] };
+    expect(await readRegionCopy(account.rt, GOLDEN_SNAPSHOT, previous)).toEqual({ imageId: GOLDEN_SNAPSHOT, availableRegions: ["nyc3"], ...previous });
+    await account.rt.client.deleteImage(GOLDEN_SNAPSHOT);
+    expect(await readRegionCopy(account.rt, GOLDEN_SNAPSHOT, previous)).toBeUndefined();
+  });
+});

@@ -1,0 +1,159 @@
+import { ApiError } from "../../provider/client/errors";
+import { BackupNotFoundError, IncompleteError } from "../../provider/reconcile/errors";
+import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "../../provider/reconcile/snapshot";
+import { collectingLog, runtimeFor, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
+
+const WAIT = 3600;
+let account: Account;
+beforeEach(async () => {
+  account = await simulatedAccount();
+});
+afterEach(() => account.close());
+
+function converts(imageId: number): number {
+  return account.sim.state.listActions(imageId).filter((a) => a.type === "convert").length;
+}
+
+function spec(overrides: Partial<SnapshotSpec>): SnapshotSpec {
+  return { waitTimeoutSeconds: WAIT, ...overrides };
+}
+
+describe("convergeSnapshot", () => {
+  it("converts the backup in place, then names and tags it", async () => {
+    const { log, lines } = collectingLog();
+    const result = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1], name: "web-keep", tags: ["dr", "web"] }), log);
+
+    expect(result).toMatchObject<Partial<SnapshotObservation>>({
+      snapshotId: WEB_BACKUPS[1],
+      backupId: WEB_BACKUPS[1],
+      imageType: "snapshot",
+      name: "web-keep",
+      tags: ["dr", "web"],
+      regions: ["nyc3"],
+    });
+    expect(result.actionId).toEqual(expect.any(Number));
+    expect(account.sim.state.imageView(WEB_BACKUPS[1])).toMatchObject({ type: "snapshot", name: "web-keep", tags: ["dr", "web"] });
+    expect(converts(WEB_BACKUPS[1])).toBe(1);
+    expect(lines.some((line) => line.includes("started action"))).toBe(true);
+  });
+
+  it("keeps the Droplet's newest backup when given dropletId", async () => {
+    const result = await convergeSnapshot(account.rt, spec({ dropletId: WEB_DROPLET }), () => {});
+    expect(result.backupId).toBe(WEB_BACKUPS[3]);
+    expect(account.sim.state.imageView(WEB_BACKUPS[3])?.type).toBe("snapshot");
+  });
+
+  it("writes nothing when run again", async () => {
+    const declared = spec({ backupId: WEB_BACKUPS[0], name: "web-keep", description: "kept", tags: ["dr"] });
+    const first = await convergeSnapshot(account.rt, declared, () => {});
+    account.sim.resetRequests();
+    const second = await convergeSnapshot(account.rt, { ...declared, knownActionId: first.actionId ?? undefined }, () => {});
+    expect(account.writes()).toEqual([]);
+    expect(second).toEqual(first);
+  });
+
+  it("adopts a backup someone already converted by hand, with no write", async () => {
+    await account.rt.client.startImageAction(WEB_BACKUPS[2], { type: "convert" });
+    await account.sim.clock.sleep(61_000);
+    account.sim.resetRequests();
+    const result = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2] }), () => {});
+    expect(account.writes()).toEqual([]);
+    expect(result.imageType).toBe("snapshot");
+    expect(converts(WEB_BACKUPS[2])).toBe(1);
+  });
+
+  it("joins a convert left in flight by an interrupted run instead of starting another", async () => {
+    const inFlight = await account.rt.client.startImageAction(WEB_BACKUPS[0], { type: "convert" });
+    account.sim.resetRequests();
+    const { log, lines } = collectingLog();
+    const result = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0] }), log);
+    expect(account.writes()).toEqual([]);
+    expect(result.actionId).toBe(inFlight.id);
+    expect(converts(WEB_BACKUPS[0])).toBe(1);
+    expect(lines.some((line) => line.includes(`joining action ${inFlight.id}`))).toBe(true);
+  });
+
+  it("ends with one convert when two pipelines keep the same backup at once", async () => {
+    const other = runtimeFor(account.sim);
+    const [a, b] = await Promise.all([
+      convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1] }), () => {}),
+      convergeSnapshot(other, spec({ backupId: WEB_BACKUPS[1] }), () => {}),
+    ]);
+    await other.client.close();
+    expect(a.imageType).toBe("snapshot");
+    expect(b.imageType).toBe("snapshot");
+    expect(converts(WEB_BACKUPS[1])).toBe(1);
+  });
+
+  it("explains backup retention when the backup is gone", async () => {
+    const attempt = convergeSnapshot(account.rt, spec({ backupId: 999 }), () => {});
+    await expect(attempt).rejects.toBeInstanceOf(BackupNotFoundError);
+    await expect(attempt).rejects.toThrow(/7 days \(daily plan\) or 4 weeks \(weekly plan\).*doctl compute droplet backups/s);
+    expect(account.writes()).toEqual([]);
+  });
+
+  it("refuses an image that is neither a backup nor a snapshot", async () => {
+    const custom = account.sim.state.addImage({ name: "uploaded", type: "custom", regions: ["nyc3"] });
+    await expect(convergeSnapshot(account.rt, spec({ backupId: custom.id }), () => {})).rejects.toThrow(/custom image, not a backup/);
+  });
+
+  it("reports a timed-out convert as incomplete with the id, and the next run resumes it with no second convert", async () => {
+    const attempt = convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {});
+    const error = await attempt.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IncompleteError);
+    const incomplete = error as IncompleteError<SnapshotObservation>;
+    expect(incomplete.id).toBe(String(WEB_BACKUPS[2]));
+    expect(incomplete.state).toMatchObject({ imageType: "backup", actionId: expect.any(Number) });
+    expect(incomplete.message).toMatch(/run `pulumi up` again to resume/);
+
+    const resumed = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2] }), () => {});
+    expect(resumed).toMatchObject({ imageType: "snapshot", actionId: incomplete.state.actionId });
+    expect(converts(WEB_BACKUPS[2])).toBe(1);
+  });
+
+  it("reports an errored convert as incomplete, naming the action", async () => {
+    account.sim.state.failNextAction(WEB_BACKUPS[0]);
+    const error = (await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0] }), () => {}).catch((e: unknown) => e)) as IncompleteError<SnapshotObservation>;
+    expect(error).toBeInstanceOf(IncompleteError);
+    expect(error.message).toContain(String(error.state.actionId));
+    expect(account.sim.state.imageView(WEB_BACKUPS[0])?.type).toBe("backup");
+  });
+
+  it("renames with one PUT and changes only the tags that differ", async () => {
+    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1], tags: ["a", "b"] }), () => {});
+    account.sim.resetRequests();
+    const result = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1], name: "renamed", tags: ["b", "c"], knownActionId: 1 }), () => {});
+    const writes = account.writes().map((r) => `${r.method} ${r.path}`);
+    expect(writes.filter((w) => w.startsWith("PUT"))).toEqual([`PUT /v2/images/${WEB_BACKUPS[1]}`]);
+    expect(writes).toEqual(expect.arrayContaining(["POST /v2/tags/c/resources", "DELETE /v2/tags/a/resources"]));
+    expect(writes.some((w) => w.includes("/tags/b/"))).toBe(false);
+    expect(result).toMatchObject({ name: "renamed", tags: ["b", "c"] });
+  });
+});
+
+describe("readSnapshot and deleteSnapshot", () => {
+  it("reads changes made by hand and reports a deleted snapshot gone", async () => {
+    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0], name: "keep" }), () => {});
+    await account.rt.client.updateImage(WEB_BACKUPS[0], { name: "renamed by hand" });
+    expect((await readSnapshot(account.rt, WEB_BACKUPS[0]))?.name).toBe("renamed by hand");
+    await account.rt.client.deleteImage(WEB_BACKUPS[0]);
+    expect(await readSnapshot(account.rt, WEB_BACKUPS[0])).toBeUndefined();
+  });
+
+  it("deletes the snapshot, and treats one already gone as done", async () => {
+    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0] }), () => {});
+    await deleteSnapshot(account.rt, WEB_BACKUPS[0], () => {});
+    await expect(account.rt.client.getImage(WEB_BACKUPS[0])).rejects.toBeInstanceOf(ApiError);
+    account.sim.resetRequests();
+    await expect(deleteSnapshot(account.rt, WEB_BACKUPS[0], () => {})).resolves.toBeUndefined();
+    expect(account.writes()).toEqual([]);
+  });
+
+  it("never tries to delete an image that is still a backup", async () => {
+    const { log, lines } = collectingLog();
+    await deleteSnapshot(account.rt, WEB_BACKUPS[3], log);
+    expect(account.writes()).toEqual([]);
+    expect(account.sim.state.imageView(WEB_BACKUPS[3])?.type).toBe("backup");
+    expect(lines.join("\n")).toMatch(/still a backup/);
+  });
+});

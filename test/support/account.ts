@@ -1,0 +1,50 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DigitalOceanClient } from "../../provider/client/client";
+import type { Runtime } from "../../provider/runtime";
+import { startSimulator, type FaultConfig, type RequestLogEntry, type SeedData, type Simulator } from "../../provider/simulator";
+import { ActionWatcher } from "../../provider/waiter";
+
+/** The example seed: Droplet 3164494 (nyc3) with four daily backups, Droplet 3164495, snapshot 100000010. */
+export const SEED: SeedData = JSON.parse(readFileSync(join(__dirname, "../../examples/seed.json"), "utf8"));
+export const WEB_DROPLET = 3164494;
+export const WEB_BACKUPS = [100000101, 100000102, 100000103, 100000104];
+export const GOLDEN_SNAPSHOT = 100000010;
+
+/** A thousand times faster than DigitalOcean: a 60 s convert takes 60 ms. */
+export const TIME_SCALE = 0.001;
+
+export interface Account {
+  sim: Simulator;
+  rt: Runtime;
+  /** Requests that change something (anything but GET). */
+  writes(): RequestLogEntry[];
+  close(): Promise<void>;
+}
+
+/** A seeded simulator and a runtime (client, watcher, clock) on the same scaled clock. */
+export async function simulatedAccount(options: { faults?: FaultConfig; rateLimit?: false } = {}): Promise<Account> {
+  const sim = await startSimulator({ timeScale: TIME_SCALE, seed: SEED, faults: options.faults, rateLimit: options.rateLimit });
+  const rt = runtimeFor(sim);
+  return {
+    sim,
+    rt,
+    writes: () => sim.requests().filter((r) => r.method !== "GET"),
+    close: async () => {
+      await rt.client.close();
+      await sim.close();
+    },
+  };
+}
+
+/** A separate runtime against the same simulator, as a second pipeline would have. */
+export function runtimeFor(sim: Simulator): Runtime {
+  const client = new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock: sim.clock });
+  return { client, watcher: new ActionWatcher(client, { clock: sim.clock }), clock: sim.clock };
+}
+
+/** Messages are collected instead of printed, so tests can assert on them. */
+export function collectingLog(): { log: (message: string) => void; lines: string[] } {
+  const lines: string[] = [];
+  return { log: (message) => lines.push(message), lines };
+}
