@@ -1,0 +1,52 @@
+import { resolveConnection, type ConfigSource } from "../client/config";
+import { getRuntime, type Runtime } from "../runtime";
+import { IncompleteError } from "../reconcile/errors";
+import type { Log } from "../reconcile/progress";
+
+/** The only stack config keys the provider reads; captured in `configure`, kept in memory, never in state. */
+const CONFIG_KEYS = ["digitalocean:token", "digitalocean:apiEndpoint"] as const;
+export type StackConfig = Partial<Record<(typeof CONFIG_KEYS)[number], string>>;
+
+export function captureConfig(config: ConfigSource): StackConfig {
+  const captured: StackConfig = {};
+  for (const key of CONFIG_KEYS) {
+    const value = config.get(key);
+    if (typeof value === "string" && value !== "") captured[key] = value;
+  }
+  return captured;
+}
+
+/**
+ * Everything one provider call needs. The runtime is resolved on first use, so
+ * `check` and `diff` (and so `pulumi preview`) work without a token.
+ */
+export interface CallContext {
+  runtime(): Runtime;
+  log: Log;
+}
+
+export function callContext(stackConfig: StackConfig | undefined, label: string): CallContext {
+  return {
+    runtime: () => getRuntime(resolveConnection({ get: (key) => stackConfig?.[key as keyof StackConfig] })),
+    log: (message) => console.log(`${label}: ${message}`),
+  };
+}
+
+/**
+ * Pulumi's dynamic-provider server turns an error carrying `id` and `properties`
+ * into "resource created but not initialized": the engine keeps the resource in
+ * state and the next `pulumi up` updates it instead of creating it again.
+ */
+export function asPartialCreate<State>(error: unknown, toState: (partial: State) => Record<string, unknown>): unknown {
+  if (!(error instanceof IncompleteError)) return error;
+  return Object.assign(new Error(error.message), {
+    id: error.id,
+    properties: toState(error.state as State),
+    reasons: [error.message],
+  });
+}
+
+/** Pulumi stores JSON-like values; an undefined member would fail its serialization. */
+export function compact<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

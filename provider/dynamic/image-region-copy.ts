@@ -1,0 +1,101 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { DiffCollector, sameSet } from "../inputs/diff";
+import { DEFAULT_WAIT_SECONDS, InputChecker } from "../inputs/rules";
+import { containsUnknown } from "../inputs/unknown";
+import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../reconcile/region-copy";
+import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
+
+/** Inputs after `check`: the image id a number, regions sorted and unique. */
+export interface RegionCopyInputs {
+  imageId: number;
+  regions: string[];
+  waitTimeoutSeconds?: number;
+}
+
+export type RegionCopyState = RegionCopyObservation & Pick<RegionCopyInputs, "regions" | "waitTimeoutSeconds">;
+
+const LABEL = "ImageRegionCopy";
+
+export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  const checker = new InputChecker();
+  const imageId = news.imageId === undefined ? checker.fail("imageId", "imageId is required: the id of the snapshot or custom image to copy") : checker.id("imageId", news.imageId);
+  const inputs = {
+    ...news,
+    imageId,
+    regions: checkRegions(checker, news.regions),
+    waitTimeoutSeconds: checker.waitTimeoutSeconds("waitTimeoutSeconds", news.waitTimeoutSeconds),
+  };
+  return { inputs: compact(inputs), failures: checker.failures };
+}
+
+function checkRegions(checker: InputChecker, value: unknown): unknown {
+  if (containsUnknown(value) && !Array.isArray(value)) return value;
+  if (!Array.isArray(value) || value.length === 0) {
+    return checker.fail("regions", `regions must list at least one region slug to copy the image to, like ["ams3", "sfo3"]; got ${JSON.stringify(value) ?? "nothing"}`);
+  }
+  const slugs = value.map((region, i) => checker.regionSlug(`regions[${i}]`, region));
+  return [...new Set(slugs.filter((slug): slug is string => slug !== undefined))].sort();
+}
+
+export async function diff(_id: string, olds: RegionCopyState, news: RegionCopyInputs): Promise<pulumi.dynamic.DiffResult> {
+  const d = new DiffCollector();
+  d.compare("imageId", news.imageId, olds.imageId, { replaces: true });
+  d.compare("regions", news.regions, olds.regions, { equal: sameSet });
+  // A declared region the image is no longer in (seen by refresh) is drift the next update repairs.
+  if (!containsUnknown(news.regions) && news.regions.some((region) => !olds.availableRegions?.includes(region))) d.change("regions");
+  d.compare("waitTimeoutSeconds", news.waitTimeoutSeconds, olds.waitTimeoutSeconds);
+  return d.result();
+}
+
+export async function create(inputs: RegionCopyInputs, config?: StackConfig): Promise<pulumi.dynamic.CreateResult> {
+  const ctx = callContext(config, `${LABEL} ${inputs.imageId}`);
+  try {
+    const observation = await convergeRegionCopy(ctx.runtime(), specOf(inputs), undefined, ctx.log);
+    return { id: String(observation.imageId), outs: stateOf(inputs, observation) };
+  } catch (error) {
+    throw asPartialCreate<RegionCopyObservation>(error, (partial) => stateOf(inputs, partial));
+  }
+}
+
+export async function update(id: string, olds: RegionCopyState, news: RegionCopyInputs, config?: StackConfig): Promise<pulumi.dynamic.UpdateResult> {
+  const ctx = callContext(config, `${LABEL} ${id}`);
+  const dropped = (olds.regions ?? []).filter((region) => !news.regions.includes(region));
+  if (dropped.length > 0) {
+    ctx.log(`no longer declaring ${dropped.join(", ")}: DigitalOcean cannot remove an image from one region, so those copies stay`);
+  }
+  try {
+    const observation = await convergeRegionCopy(ctx.runtime(), specOf(news), olds, ctx.log);
+    return { outs: stateOf(news, observation) };
+  } catch (error) {
+    throw asPartialCreate<RegionCopyObservation>(error, (partial) => stateOf(news, partial));
+  }
+}
+
+export async function read(id: string, props: Partial<RegionCopyState> | undefined, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
+  const ctx = callContext(config, `${LABEL} ${id}`);
+  const previous = { transferredRegions: props?.transferredRegions ?? [], actionIds: props?.actionIds ?? [] };
+  const observation = await readRegionCopy(ctx.runtime(), Number(id), previous);
+  if (!observation) return {};
+  const imported = props?.regions === undefined;
+  const regions = imported ? observation.availableRegions : props.regions!;
+  const missing = regions.filter((region) => !observation.availableRegions.includes(region));
+  if (missing.length > 0) ctx.log(`image is no longer in ${missing.join(", ")}; the next \`pulumi up\` copies it there again`);
+  return {
+    id,
+    props: stateOf({ regions, waitTimeoutSeconds: props?.waitTimeoutSeconds }, observation),
+    inputs: imported ? { imageId: observation.imageId, regions } : undefined,
+  };
+}
+
+/** Deleting the resource leaves the copies: DigitalOcean has no call that removes an image from one region. */
+export async function destroy(id: string, props: RegionCopyState): Promise<void> {
+  console.log(`${LABEL} ${id}: copies in ${(props.transferredRegions ?? []).join(", ") || "no regions"} stay; delete the image itself to remove them`);
+}
+
+function specOf(inputs: RegionCopyInputs): RegionCopySpec {
+  return { imageId: inputs.imageId, regions: inputs.regions, waitTimeoutSeconds: inputs.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS };
+}
+
+function stateOf(inputs: Pick<RegionCopyInputs, "regions" | "waitTimeoutSeconds">, observation: RegionCopyObservation): Record<string, unknown> {
+  return compact({ ...observation, regions: inputs.regions, waitTimeoutSeconds: inputs.waitTimeoutSeconds });
+}

@@ -1,0 +1,125 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { DiffCollector, sameSet } from "../inputs/diff";
+import { DEFAULT_WAIT_SECONDS, InputChecker } from "../inputs/rules";
+import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
+import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
+
+/** Inputs after `check`: ids are numbers, tags sorted and unique. */
+export interface SnapshotInputs {
+  backupId?: number;
+  dropletId?: number;
+  name?: string;
+  description?: string;
+  tags?: string[];
+  triggers?: unknown;
+  waitTimeoutSeconds?: number;
+}
+
+/** What Pulumi stores: the observation plus the inputs that diff needs to compare against. */
+export type SnapshotState = SnapshotObservation & Pick<SnapshotInputs, "dropletId" | "triggers" | "waitTimeoutSeconds">;
+
+const LABEL = "SnapshotFromBackup";
+
+export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  const checker = new InputChecker();
+  const inputs = {
+    ...news,
+    backupId: checker.id("backupId", news.backupId),
+    dropletId: checker.id("dropletId", news.dropletId),
+    name: checker.text("name", news.name, { maxLength: 255, allowEmpty: false }),
+    description: checker.text("description", news.description, { maxLength: 1024, allowEmpty: true }),
+    tags: checker.tags("tags", news.tags),
+    waitTimeoutSeconds: checker.waitTimeoutSeconds("waitTimeoutSeconds", news.waitTimeoutSeconds),
+  };
+  const hasBackup = news.backupId !== undefined;
+  const hasDroplet = news.dropletId !== undefined;
+  if (hasBackup === hasDroplet) {
+    checker.fail(
+      hasBackup ? "dropletId" : "backupId",
+      `set exactly one of backupId (keep that backup) or dropletId (keep the Droplet's newest backup); ` +
+        (hasBackup ? `both are set (backupId ${news.backupId}, dropletId ${news.dropletId})` : "neither is set"),
+    );
+  }
+  if (hasBackup && news.triggers !== undefined) {
+    checker.fail(
+      "triggers",
+      "triggers rotate the snapshot to the Droplet's newest backup, which needs dropletId; with backupId the backup is fixed. " +
+        "Use dropletId, or remove triggers",
+    );
+  }
+  return { inputs: compact(inputs), failures: checker.failures };
+}
+
+export async function diff(_id: string, olds: SnapshotState, news: SnapshotInputs): Promise<pulumi.dynamic.DiffResult> {
+  const d = new DiffCollector();
+  if (news.backupId !== undefined) d.compare("backupId", news.backupId, olds.backupId, { replaces: true });
+  if (news.dropletId !== undefined) d.compare("dropletId", news.dropletId, olds.dropletId, { replaces: true });
+  d.compare("triggers", news.triggers, olds.triggers, { replaces: true });
+  if (news.name !== undefined) d.compare("name", news.name, olds.name);
+  if (news.description !== undefined) d.compare("description", news.description, olds.description);
+  if (news.tags !== undefined) d.compare("tags", news.tags, olds.tags, { equal: sameSet });
+  d.compare("waitTimeoutSeconds", news.waitTimeoutSeconds, olds.waitTimeoutSeconds);
+  return d.result();
+}
+
+export async function create(inputs: SnapshotInputs, config?: StackConfig): Promise<pulumi.dynamic.CreateResult> {
+  const ctx = callContext(config, LABEL);
+  try {
+    const observation = await convergeSnapshot(ctx.runtime(), specOf(inputs), ctx.log);
+    return { id: String(observation.snapshotId), outs: stateOf(inputs, observation) };
+  } catch (error) {
+    throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(inputs, partial));
+  }
+}
+
+export async function update(id: string, olds: SnapshotState, news: SnapshotInputs, config?: StackConfig): Promise<pulumi.dynamic.UpdateResult> {
+  const ctx = callContext(config, `${LABEL} ${id}`);
+  const pinned = { ...news, backupId: olds.backupId ?? Number(id), dropletId: news.dropletId ?? olds.dropletId };
+  try {
+    const observation = await convergeSnapshot(ctx.runtime(), { ...specOf(pinned), knownActionId: olds.actionId ?? undefined }, ctx.log);
+    return { outs: stateOf(pinned, { ...observation, actionId: observation.actionId ?? olds.actionId ?? null }) };
+  } catch (error) {
+    throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(pinned, partial));
+  }
+}
+
+export async function read(id: string, props: Partial<SnapshotState> | undefined, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
+  const ctx = callContext(config, `${LABEL} ${id}`);
+  const observation = await readSnapshot(ctx.runtime(), Number(id));
+  if (!observation) return {};
+  const imported = props?.snapshotId === undefined;
+  const kept = { ...observation, actionId: props?.actionId ?? null };
+  return {
+    id,
+    props: stateOf(props ?? {}, kept),
+    // On import the engine has no inputs yet; these are the ones that reproduce the snapshot as it is.
+    inputs: imported
+      ? compact({ backupId: observation.backupId, name: observation.name, description: observation.description || undefined, tags: observation.tags.length > 0 ? observation.tags : undefined })
+      : undefined,
+  };
+}
+
+export async function destroy(id: string, _props: SnapshotState, config?: StackConfig): Promise<void> {
+  const ctx = callContext(config, `${LABEL} ${id}`);
+  await deleteSnapshot(ctx.runtime(), Number(id), ctx.log);
+}
+
+function specOf(inputs: SnapshotInputs): SnapshotSpec {
+  return {
+    backupId: inputs.backupId,
+    dropletId: inputs.dropletId,
+    name: inputs.name,
+    description: inputs.description,
+    tags: inputs.tags,
+    waitTimeoutSeconds: inputs.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS,
+  };
+}
+
+function stateOf(inputs: Pick<SnapshotInputs, "dropletId" | "triggers" | "waitTimeoutSeconds">, observation: SnapshotObservation): Record<string, unknown> {
+  return compact({
+    ...observation,
+    dropletId: inputs.dropletId,
+    triggers: inputs.triggers,
+    waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+  });
+}

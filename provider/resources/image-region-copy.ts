@@ -1,0 +1,62 @@
+import * as pulumi from "@pulumi/pulumi";
+import { shimFor } from "../dynamic/shim";
+import { MODULE } from "./module";
+
+const provider = shimFor("ImageRegionCopy");
+
+/** The inputs of an {@link ImageRegionCopy}. */
+export interface ImageRegionCopyArgs {
+  /**
+   * The snapshot or custom image to copy (backups cannot be transferred: keep
+   * one as a snapshot first with `SnapshotFromBackup`). Changing it replaces
+   * the resource. Accepts `digitalocean.DropletSnapshot.id` as is.
+   */
+  imageId: pulumi.Input<number | string>;
+  /**
+   * Region slugs the image must be available in, like `["ams3", "sfo3"]`.
+   * Regions it is already in are adopted; the others are transferred in
+   * parallel. Removing a region writes nothing: DigitalOcean cannot remove an
+   * image from one region, so the copy stays.
+   */
+  regions: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * How long one `pulumi up` waits for the transfers, in seconds (10 to 86400,
+   * default 3600). Transfers still running then go on at DigitalOcean, and the
+   * next `pulumi up` resumes waiting for them.
+   */
+  waitTimeoutSeconds?: pulumi.Input<number>;
+}
+
+/**
+ * Makes an image or snapshot available in more regions. Copies are never
+ * duplicated: regions the image is in are adopted and transfers already in
+ * flight are joined. Deleting the resource leaves the copies in place.
+ */
+export class ImageRegionCopy extends pulumi.dynamic.Resource {
+  /** The copied image's id. */
+  declare readonly imageId: pulumi.Output<number>;
+  /** The declared target regions, sorted. */
+  declare readonly regions: pulumi.Output<string[]>;
+  /** Every region the image is available in, read back from DigitalOcean. */
+  declare readonly availableRegions: pulumi.Output<string[]>;
+  /** The regions this resource copied the image to, as opposed to those it was already in. */
+  declare readonly transferredRegions: pulumi.Output<string[]>;
+  /** The transfer actions this resource started or joined. */
+  declare readonly actionIds: pulumi.Output<number[]>;
+  /** The wait timeout in force, in seconds, when set. */
+  declare readonly waitTimeoutSeconds: pulumi.Output<number | undefined>;
+
+  constructor(name: string, args: ImageRegionCopyArgs, opts?: pulumi.CustomResourceOptions) {
+    super(provider, name, { ...OUTPUTS, ...args }, opts, MODULE, "ImageRegionCopy");
+  }
+}
+
+/** Registered as outputs so the engine fills them from the provider's state. */
+const OUTPUTS = {
+  imageId: undefined,
+  regions: undefined,
+  availableRegions: undefined,
+  transferredRegions: undefined,
+  actionIds: undefined,
+  waitTimeoutSeconds: undefined,
+};

@@ -1,0 +1,106 @@
+import * as pulumi from "@pulumi/pulumi";
+import { shimFor } from "../dynamic/shim";
+import { MODULE } from "./module";
+
+const provider = shimFor("SnapshotFromBackup");
+
+/** The inputs of a {@link SnapshotFromBackup}. Set exactly one of `backupId` and `dropletId`. */
+export interface SnapshotFromBackupArgs {
+  /**
+   * The id of the Droplet backup to keep. Converting keeps the id: it becomes
+   * the snapshot's id. Changing it replaces the resource (and deletes the old
+   * snapshot unless `retainOnDelete` is set). Find ids with
+   * `doctl compute droplet backups <droplet-id>`.
+   */
+  backupId?: pulumi.Input<number | string>;
+  /**
+   * Keep the newest backup of this Droplet instead of a given one. The backup
+   * chosen at create time is pinned in state (`backupId` output); change
+   * `triggers` to keep a newer one. Accepts `digitalocean.Droplet.id` as is.
+   */
+  dropletId?: pulumi.Input<number | string>;
+  /** The snapshot's name. When omitted, the backup's name is kept. */
+  name?: pulumi.Input<string>;
+  /** The snapshot's description. When omitted, it is left as it is. */
+  description?: pulumi.Input<string>;
+  /**
+   * Tags for the snapshot. When set, the snapshot carries exactly these tags
+   * (missing tags are created); when omitted, its tags are left alone.
+   */
+  tags?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * Any values; when one changes, a new snapshot is made from the Droplet's
+   * then-newest backup (a replacement). Needs `dropletId`. Use it to rotate,
+   * for example with the ISO week: `{ week: "2026-W48" }`.
+   */
+  triggers?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>;
+  /**
+   * How long one `pulumi up` waits for the convert to finish, in seconds
+   * (10 to 86400, default 3600). A convert still running then goes on at
+   * DigitalOcean, and the next `pulumi up` resumes waiting for it.
+   */
+  waitTimeoutSeconds?: pulumi.Input<number>;
+}
+
+/**
+ * Keeps a Droplet backup as a snapshot. DigitalOcean deletes backups after 7
+ * days (daily plan) or 4 weeks (weekly plan); a snapshot converted from one is
+ * kept until deleted. Creating adopts a backup already converted and joins a
+ * convert already in flight, so re-running never converts twice.
+ *
+ * Deleting this resource deletes the snapshot, and a snapshot made from a
+ * backup cannot be made again once that backup has expired: consider
+ * `protect: true` or `retainOnDelete: true`.
+ */
+export class SnapshotFromBackup extends pulumi.dynamic.Resource {
+  /** The snapshot's id (the converted backup's id, which converting keeps). */
+  declare readonly snapshotId: pulumi.Output<number>;
+  /** The backup that was converted: the one given, or the newest of `dropletId` at create time. */
+  declare readonly backupId: pulumi.Output<number>;
+  /** The Droplet whose newest backup was kept, when `dropletId` was set. */
+  declare readonly dropletId: pulumi.Output<number | undefined>;
+  /** `snapshot` once kept; `backup` while a convert has not completed. */
+  declare readonly imageType: pulumi.Output<string>;
+  /** The snapshot's name, read back from DigitalOcean. */
+  declare readonly name: pulumi.Output<string>;
+  /** The snapshot's description, read back from DigitalOcean. */
+  declare readonly description: pulumi.Output<string>;
+  /** The snapshot's tags, read back from DigitalOcean, sorted. */
+  declare readonly tags: pulumi.Output<string[]>;
+  /** Region slugs the snapshot is available in. */
+  declare readonly regions: pulumi.Output<string[]>;
+  /** The snapshot's size in GB. */
+  declare readonly sizeGigabytes: pulumi.Output<number>;
+  /** The smallest disk, in GB, a Droplet created from the snapshot needs. */
+  declare readonly minDiskSize: pulumi.Output<number>;
+  /** When the backup was taken (ISO 8601). */
+  declare readonly createdAt: pulumi.Output<string>;
+  /** The convert action that made the snapshot, when known. */
+  declare readonly actionId: pulumi.Output<number | null>;
+  /** The `triggers` the snapshot was made for. */
+  declare readonly triggers: pulumi.Output<Record<string, string | number | boolean> | undefined>;
+  /** The wait timeout in force, in seconds, when set. */
+  declare readonly waitTimeoutSeconds: pulumi.Output<number | undefined>;
+
+  constructor(name: string, args: SnapshotFromBackupArgs, opts?: pulumi.CustomResourceOptions) {
+    super(provider, name, { ...OUTPUTS, ...args }, opts, MODULE, "SnapshotFromBackup");
+  }
+}
+
+/** Registered as outputs so the engine fills them from the provider's state. */
+const OUTPUTS = {
+  snapshotId: undefined,
+  backupId: undefined,
+  dropletId: undefined,
+  imageType: undefined,
+  name: undefined,
+  description: undefined,
+  tags: undefined,
+  regions: undefined,
+  sizeGigabytes: undefined,
+  minDiskSize: undefined,
+  createdAt: undefined,
+  actionId: undefined,
+  triggers: undefined,
+  waitTimeoutSeconds: undefined,
+};
