@@ -1,0 +1,72 @@
+/**
+ * Disaster-recovery copy: a Droplet with weekly backups, its newest backup kept
+ * as a snapshot each ISO week, the snapshot copied to two other regions, and a
+ * standby Droplet that can be created from the copy in the first of them.
+ *
+ * Config (all optional):
+ *   dropletId       use an existing Droplet with backups instead of creating one
+ *   primaryRegion   where a new Droplet goes (default nyc3)
+ *   drRegions       regions to copy the snapshot to (default ["ams3", "sfo3"])
+ *   createStandby   also create a Droplet from the copy (default false)
+ */
+import * as digitalocean from "@pulumi/digitalocean";
+import * as pulumi from "@pulumi/pulumi";
+import { ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
+
+const config = new pulumi.Config();
+const primaryRegion = config.get("primaryRegion") ?? "nyc3";
+const drRegions = config.getObject<string[]>("drRegions") ?? ["ams3", "sfo3"];
+const size = "s-1vcpu-1gb";
+
+const dropletId: pulumi.Input<string> =
+  config.get("dropletId") ??
+  new digitalocean.Droplet("web", {
+    image: "ubuntu-24-04-x64",
+    region: primaryRegion,
+    size,
+    backups: true,
+    backupPolicy: { plan: "weekly", weekday: "SUN", hour: 0 },
+  }).id;
+
+/** ISO 8601 week, e.g. "2026-W48": a new value each week rotates the kept snapshot. */
+function isoWeek(date: Date): string {
+  const day = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+  day.setUTCDate(day.getUTCDate() + 4 - (day.getUTCDay() || 7));
+  const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((day.getTime() - yearStart) / 86_400_000 + 1) / 7);
+  return `${day.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+const week = isoWeek(new Date());
+
+const kept = new SnapshotFromBackup(
+  "web-weekly",
+  {
+    dropletId,
+    name: `web-${week}`,
+    description: "Newest weekly backup of web, kept for disaster recovery",
+    tags: ["dr", "web"],
+    triggers: { week },
+  },
+  // A snapshot converted from a backup cannot be made again once the backup expires.
+  { retainOnDelete: true },
+);
+
+const copies = new ImageRegionCopy("web-weekly-dr", {
+  imageId: kept.snapshotId,
+  regions: drRegions,
+});
+
+if (config.getBoolean("createStandby")) {
+  new digitalocean.Droplet(
+    "web-standby",
+    { image: copies.imageId.apply(String), region: drRegions[0], size },
+    { dependsOn: copies },
+  );
+}
+
+export const snapshotId = kept.snapshotId;
+export const snapshotName = kept.name;
+export const keptBackupId = kept.backupId;
+export const availableRegions = copies.availableRegions;
+export const transferredRegions = copies.transferredRegions;
