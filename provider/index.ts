@@ -5,4 +5,5 @@
  */
 export { SnapshotFromBackup, type SnapshotFromBackupArgs } from "./resources/snapshot-from-backup";
 export { ImageRegionCopy, type ImageRegionCopyArgs } from "./resources/image-region-copy";
+export { BackupVault, type BackupVaultArgs, type BackupVaultGeneration } from "./resources/backup-vault";
 export { MODULE } from "./resources/module";

@@ -37,10 +37,10 @@ export function callContext(stackConfig: StackConfig | undefined, label: string)
  * into "resource created but not initialized": the engine keeps the resource in
  * state and the next `pulumi up` updates it instead of creating it again.
  */
-export function asPartialCreate<State>(error: unknown, toState: (partial: State) => Record<string, unknown>): unknown {
+export function asPartialCreate<State>(error: unknown, toState: (partial: State) => Record<string, unknown>, id?: string): unknown {
   if (!(error instanceof IncompleteError)) return error;
   return Object.assign(new Error(error.message), {
-    id: error.id,
+    id: id ?? error.id,
     properties: toState(error.state as State),
     reasons: [error.message],
   });

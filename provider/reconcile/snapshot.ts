@@ -18,6 +18,8 @@ export interface SnapshotSpec {
   waitTimeoutSeconds: number;
   /** The convert action an earlier run recorded; saves looking it up again. */
   knownActionId?: number;
+  /** With `dropletId`: only a backup taken after this time (ISO 8601) will do. */
+  takenAfter?: string;
 }
 
 /** What a kept snapshot looks like on DigitalOcean, as stored in Pulumi state. */
@@ -46,7 +48,7 @@ const CONVERT: ImageActionRequest = { type: "convert" };
  * snapshot, joins a convert already in flight, and starts one only when neither.
  */
 export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log): Promise<SnapshotObservation> {
-  const backupId = spec.backupId ?? (await newestBackupId(rt, requireDroplet(spec), log));
+  const backupId = spec.backupId ?? (await newestBackupId(rt, requireDroplet(spec), spec.takenAfter, log));
   let image = await getBackup(rt, backupId);
   let actionId: number | null = null;
 
@@ -106,7 +108,7 @@ export async function applyAttributes(rt: Runtime, image: Image, spec: Pick<Snap
 }
 
 /** The newest backup of the Droplet; it is then pinned in state so later runs keep the same one. */
-async function newestBackupId(rt: Runtime, dropletId: number, log: Log): Promise<number> {
+async function newestBackupId(rt: Runtime, dropletId: number, takenAfter: string | undefined, log: Log): Promise<number> {
   let newest: Image | undefined;
   try {
     for await (const backup of rt.client.listDropletBackups(dropletId)) {
@@ -122,6 +124,12 @@ async function newestBackupId(rt: Runtime, dropletId: number, log: Log): Promise
     throw new DigitalOceanError(
       `droplet ${dropletId} has no backups yet. Enable backups on it (\`backups: true\` on digitalocean.Droplet) ` +
         `and run again after its first backup window, or set backupId to keep a specific backup`,
+    );
+  }
+  if (takenAfter !== undefined && Date.parse(newest.created_at) <= Date.parse(takenAfter)) {
+    throw new DigitalOceanError(
+      `droplet ${dropletId} has no backup taken after ${takenAfter} (its newest is ${newest.id}, taken ${newest.created_at}): ` +
+        `its backups may have stopped. Check \`doctl compute droplet backups ${dropletId}\` and the Droplet's backup policy`,
     );
   }
   log(`droplet ${dropletId}: keeping its newest backup ${newest.id} (${newest.name}, ${newest.created_at})`);

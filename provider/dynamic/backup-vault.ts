@@ -1,0 +1,158 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { DiffCollector, sameSet } from "../inputs/diff";
+import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
+import { containsUnknown } from "../inputs/unknown";
+import { convergeVault, deleteVault, readVault, vaultId, type VaultObservation, type VaultSpec } from "../reconcile/vault";
+import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
+
+/** Inputs after `check`, defaults filled in. */
+export interface VaultInputs {
+  dropletId: number;
+  rotationKey: string;
+  keep: number;
+  copyToRegions: string[];
+  namePattern: string;
+  tags?: string[];
+  waitTimeoutSeconds?: number;
+}
+
+export type VaultState = VaultObservation &
+  Omit<VaultInputs, "rotationKey"> & {
+    /** The newest generation's snapshot id, for programs that boot or copy from it. */
+    newestSnapshotId: number | null;
+  };
+
+export const DEFAULT_NAME_PATTERN = "{dropletId}-{key}";
+const DEFAULT_KEEP = 4;
+/** Each kept generation is billed as a snapshot; a policy beyond a hundred is more likely a typo. */
+const MAX_KEEP = 100;
+const LABEL = "BackupVault";
+
+export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  const checker = new InputChecker();
+  const inputs = {
+    ...news,
+    dropletId: news.dropletId === undefined ? checker.fail("dropletId", "dropletId is required: the Droplet whose backups the vault keeps") : checker.id("dropletId", news.dropletId),
+    rotationKey: checkRotationKey(checker, news.rotationKey),
+    keep: checkKeep(checker, news.keep),
+    copyToRegions: news.copyToRegions === undefined ? [] : checkRegionList(checker, news.copyToRegions),
+    namePattern: checkNamePattern(checker, news.namePattern),
+    tags: checker.tags("tags", news.tags),
+    waitTimeoutSeconds: checker.waitTimeoutSeconds("waitTimeoutSeconds", news.waitTimeoutSeconds),
+  };
+  return { inputs: compact(inputs), failures: checker.failures };
+}
+
+function checkRotationKey(checker: InputChecker, value: unknown): unknown {
+  if (containsUnknown(value)) return value;
+  if (typeof value !== "string" || value.trim() === "" || value.length > 100) {
+    return checker.fail(
+      "rotationKey",
+      `rotationKey must be a non-empty string of at most 100 characters that changes when a new generation is due, ` +
+        `like the ISO week "2026-W48"; got ${show(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkKeep(checker: InputChecker, value: unknown): unknown {
+  if (value === undefined) return DEFAULT_KEEP;
+  if (containsUnknown(value)) return value;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_KEEP) {
+    return checker.fail("keep", `keep must be a whole number of generations from 1 to ${MAX_KEEP}, got ${show(value)}; leave it out for ${DEFAULT_KEEP}`);
+  }
+  return value;
+}
+
+function checkRegionList(checker: InputChecker, value: unknown): unknown {
+  if (containsUnknown(value) && !Array.isArray(value)) return value;
+  if (!Array.isArray(value)) return checker.fail("copyToRegions", `copyToRegions must be a list of region slugs like ["ams3"], got ${show(value)}`);
+  const slugs = value.map((region, i) => checker.regionSlug(`copyToRegions[${i}]`, region));
+  return [...new Set(slugs.filter((slug): slug is string => slug !== undefined))].sort();
+}
+
+function checkNamePattern(checker: InputChecker, value: unknown): unknown {
+  if (value === undefined) return DEFAULT_NAME_PATTERN;
+  if (containsUnknown(value)) return value;
+  if (typeof value !== "string" || !value.includes("{key}") || value.length > 200) {
+    return checker.fail(
+      "namePattern",
+      `namePattern must contain "{key}" (and may contain "{dropletId}") so each generation gets its own name, ` +
+        `at most 200 characters; got ${show(value)}`,
+    );
+  }
+  return value;
+}
+
+export async function diff(_id: string, olds: VaultState, news: VaultInputs): Promise<pulumi.dynamic.DiffResult> {
+  const d = new DiffCollector();
+  // The newest generation's key, not an echo of the input: a rotation that failed is still due.
+  d.compare("rotationKey", news.rotationKey, olds.generations?.[0]?.rotationKey);
+  d.compare("dropletId", news.dropletId, olds.dropletId);
+  d.compare("keep", news.keep, olds.keep);
+  d.compare("copyToRegions", news.copyToRegions, olds.copyToRegions, { equal: sameSet });
+  d.compare("namePattern", news.namePattern, olds.namePattern);
+  if (news.tags !== undefined) d.compare("tags", news.tags, olds.tags, { equal: sameSet });
+  d.compare("waitTimeoutSeconds", news.waitTimeoutSeconds, olds.waitTimeoutSeconds);
+  return d.result();
+}
+
+export async function create(inputs: VaultInputs, config?: StackConfig): Promise<pulumi.dynamic.CreateResult> {
+  const id = vaultId(inputs.dropletId);
+  const ctx = callContext(config, `${LABEL} ${id}`);
+  try {
+    const observation = await convergeVault(ctx.runtime(), specOf(inputs), undefined, ctx.log);
+    return { id, outs: stateOf(inputs, observation) };
+  } catch (error) {
+    throw asPartialCreate<VaultObservation>(error, (partial) => stateOf(inputs, partial), id);
+  }
+}
+
+export async function update(id: string, olds: VaultState, news: VaultInputs, config?: StackConfig): Promise<pulumi.dynamic.UpdateResult> {
+  const ctx = callContext(config, `${LABEL} ${id}`);
+  try {
+    const observation = await convergeVault(ctx.runtime(), specOf(news), olds, ctx.log);
+    return { outs: stateOf(news, observation) };
+  } catch (error) {
+    throw asPartialCreate<VaultObservation>(error, (partial) => stateOf(news, partial), id);
+  }
+}
+
+export async function read(id: string, props: VaultState | undefined, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
+  if (!props?.generations) {
+    throw new Error(`${LABEL} ${id} cannot be imported: its generations exist only in the state of the stack that made them`);
+  }
+  const ctx = callContext(config, `${LABEL} ${id}`);
+  const observation = await readVault(ctx.runtime(), props);
+  return { id, props: { ...props, ...observation, newestSnapshotId: observation.generations[0]?.snapshotId ?? null } };
+}
+
+export async function destroy(id: string, props: VaultState, config?: StackConfig): Promise<void> {
+  const ctx = callContext(config, `${LABEL} ${id}`);
+  await deleteVault(ctx.runtime(), props, ctx.log);
+}
+
+function specOf(inputs: VaultInputs): VaultSpec {
+  return {
+    dropletId: inputs.dropletId,
+    rotationKey: inputs.rotationKey,
+    keep: inputs.keep,
+    copyToRegions: inputs.copyToRegions,
+    namePattern: inputs.namePattern,
+    tags: inputs.tags,
+    waitTimeoutSeconds: inputs.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS,
+  };
+}
+
+function stateOf(inputs: VaultInputs, observation: VaultObservation): Record<string, unknown> {
+  return compact({
+    dropletId: inputs.dropletId,
+    keep: inputs.keep,
+    copyToRegions: inputs.copyToRegions,
+    namePattern: inputs.namePattern,
+    tags: inputs.tags,
+    waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+    ...observation,
+    newestSnapshotId: observation.generations[0]?.snapshotId ?? null,
+  });
+}

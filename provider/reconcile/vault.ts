@@ -1,0 +1,163 @@
+import { DigitalOceanError } from "../client/errors";
+import type { Runtime } from "../runtime";
+import { IncompleteError } from "./errors";
+import type { Log } from "./progress";
+import { convergeRegionCopy, readRegionCopy } from "./region-copy";
+import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation } from "./snapshot";
+
+/** What a program declares for a Droplet's backup policy, after `check` normalized it. */
+export interface VaultSpec {
+  dropletId: number;
+  rotationKey: string;
+  keep: number;
+  copyToRegions: string[];
+  namePattern: string;
+  tags?: string[];
+  waitTimeoutSeconds: number;
+}
+
+/** One kept snapshot of the vault. */
+export interface Generation {
+  rotationKey: string;
+  dropletId: number;
+  snapshotId: number;
+  name: string;
+  /** When the backup it was converted from was taken (ISO 8601). */
+  createdAt: string;
+  /** Every region the snapshot is in. */
+  regions: string[];
+  /** Transfer and convert actions made for this generation. */
+  actionIds: number[];
+}
+
+export interface VaultObservation {
+  /** Newest first; at most `keep` long. */
+  generations: Generation[];
+  /** Snapshots this run deleted because they fell beyond `keep`. */
+  retiredSnapshotIds: number[];
+  /** A generation whose convert did not finish yet: the next run resumes it with the same backup. */
+  pending?: { rotationKey: string; dropletId: number; backupId: number };
+}
+
+/** The vault's resource id: stable for its life, even if it later follows another Droplet. */
+export function vaultId(dropletId: number): string {
+  return `backup-vault-${dropletId}`;
+}
+
+/** Fills `{dropletId}` and `{key}` in the naming pattern. */
+export function renderName(pattern: string, dropletId: number, rotationKey: string): string {
+  return pattern.replaceAll("{dropletId}", String(dropletId)).replaceAll("{key}", rotationKey);
+}
+
+/**
+ * Brings the vault to its declared policy, reusing the snapshot and copy
+ * reconcilers: a rotation key (or Droplet) the newest generation was not made
+ * for starts a new generation from the Droplet's newest backup; every kept
+ * generation is named, tagged and copied as declared; generations beyond
+ * `keep` are deleted, oldest first. Only snapshots recorded in `previous` are
+ * ever deleted, so snapshots made elsewhere are never touched.
+ */
+export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: VaultObservation | undefined, log: Log): Promise<VaultObservation> {
+  let generations = [...(previous?.generations ?? [])];
+  const newest = generations[0];
+  if (!newest || newest.rotationKey !== spec.rotationKey || newest.dropletId !== spec.dropletId) {
+    const resumable = previous?.pending?.rotationKey === spec.rotationKey && previous.pending.dropletId === spec.dropletId ? previous.pending : undefined;
+    const name = renderName(spec.namePattern, spec.dropletId, spec.rotationKey);
+    let snapshot: SnapshotObservation;
+    try {
+      snapshot = await convergeSnapshot(
+        rt,
+        {
+          backupId: resumable?.backupId,
+          dropletId: spec.dropletId,
+          // A rotation must keep a newer backup than the last generation, never an older one left over.
+          takenAfter: newest?.dropletId === spec.dropletId ? newest.createdAt : undefined,
+          name,
+          tags: spec.tags,
+          waitTimeoutSeconds: spec.waitTimeoutSeconds,
+        },
+        log,
+      );
+    } catch (error) {
+      if (!(error instanceof IncompleteError)) throw error;
+      const partial = error.state as SnapshotObservation;
+      throw new IncompleteError<VaultObservation>(error.message, vaultId(spec.dropletId), {
+        generations,
+        retiredSnapshotIds: [],
+        pending: { rotationKey: spec.rotationKey, dropletId: spec.dropletId, backupId: partial.backupId },
+      }, { cause: error });
+    }
+    log(`rotation ${spec.rotationKey}: kept backup ${snapshot.backupId} as snapshot "${snapshot.name}"`);
+    generations = [toGeneration(spec.rotationKey, spec.dropletId, snapshot), ...generations];
+  }
+
+  const kept = generations.slice(0, spec.keep);
+  const retired = generations.slice(spec.keep);
+  const updated: Generation[] = [];
+  const failures: string[] = [];
+  for (const generation of kept) {
+    try {
+      updated.push(await refreshGeneration(rt, generation, spec, log));
+    } catch (error) {
+      if (!(error instanceof DigitalOceanError)) throw error;
+      failures.push(`generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}`);
+      updated.push(generation);
+    }
+  }
+  const observation: VaultObservation = { generations: updated, retiredSnapshotIds: [] };
+  if (failures.length > 0) {
+    throw new IncompleteError(`${failures.join("; ")}. Run \`pulumi up\` again to finish; nothing done so far is repeated.`, vaultId(spec.dropletId), observation);
+  }
+  for (const generation of retired) {
+    log(`retiring generation ${generation.rotationKey}: deleting snapshot ${generation.snapshotId} (beyond keep=${spec.keep})`);
+    await deleteSnapshot(rt, generation.snapshotId, log);
+    observation.retiredSnapshotIds.push(generation.snapshotId);
+  }
+  return observation;
+}
+
+/** Re-reads every generation; those whose snapshot was deleted by hand drop out. */
+export async function readVault(rt: Runtime, previous: VaultObservation): Promise<VaultObservation> {
+  const generations: Generation[] = [];
+  for (const generation of previous.generations) {
+    const snapshot = await readSnapshot(rt, generation.snapshotId);
+    if (snapshot) generations.push({ ...generation, name: snapshot.name, regions: snapshot.regions });
+  }
+  return { ...previous, generations };
+}
+
+/** Deletes every snapshot the vault kept. */
+export async function deleteVault(rt: Runtime, previous: VaultObservation, log: Log): Promise<void> {
+  for (const generation of previous.generations) await deleteSnapshot(rt, generation.snapshotId, log);
+}
+
+async function refreshGeneration(rt: Runtime, generation: Generation, spec: VaultSpec, log: Log): Promise<Generation> {
+  const name = renderName(spec.namePattern, generation.dropletId, generation.rotationKey);
+  const snapshot = await convergeSnapshot(
+    rt,
+    { backupId: generation.snapshotId, name, tags: spec.tags, waitTimeoutSeconds: spec.waitTimeoutSeconds, knownActionId: generation.actionIds[0] },
+    log,
+  );
+  const copy =
+    spec.copyToRegions.length > 0
+      ? await convergeRegionCopy(rt, { imageId: generation.snapshotId, regions: spec.copyToRegions, waitTimeoutSeconds: spec.waitTimeoutSeconds }, undefined, log)
+      : await readRegionCopy(rt, generation.snapshotId, undefined);
+  return {
+    ...generation,
+    name: snapshot.name,
+    regions: copy?.availableRegions ?? snapshot.regions,
+    actionIds: [...new Set([...generation.actionIds, ...(copy?.actionIds ?? [])])],
+  };
+}
+
+function toGeneration(rotationKey: string, dropletId: number, snapshot: SnapshotObservation): Generation {
+  return {
+    rotationKey,
+    dropletId,
+    snapshotId: snapshot.snapshotId,
+    name: snapshot.name,
+    createdAt: snapshot.createdAt,
+    regions: snapshot.regions,
+    actionIds: snapshot.actionId === null ? [] : [snapshot.actionId],
+  };
+}

@@ -1,0 +1,107 @@
+import * as vaultHandlers from "../../provider/dynamic/backup-vault";
+import { IncompleteError } from "../../provider/reconcile/errors";
+import { convergeVault, type VaultObservation, type VaultSpec } from "../../provider/reconcile/vault";
+import { GOLDEN_SNAPSHOT, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
+
+let account: Account;
+beforeEach(async () => {
+  account = await simulatedAccount();
+});
+afterEach(() => account.close());
+
+const policy: VaultSpec = {
+  dropletId: WEB_DROPLET,
+  rotationKey: "2025-W23",
+  keep: 2,
+  copyToRegions: ["ams3"],
+  namePattern: "web-{key}",
+  tags: ["vault"],
+  waitTimeoutSeconds: 3600,
+};
+
+/** A new daily backup of the web Droplet, as DigitalOcean takes one each night. */
+function nightlyBackup(day: number): number {
+  const date = `2025-06-${String(day).padStart(2, "0")}`;
+  return account.sim.state.addBackup(WEB_DROPLET, { name: `web-01 ${date}`, created_at: `${date}T04:10:00Z`, size_gigabytes: 3.3 }).id;
+}
+
+/** Every snapshot in the account, by name, with its regions. */
+function snapshots(): Record<string, string[]> {
+  const images = account.sim.state.listImages({ privateOnly: true, type: "snapshot" });
+  return Object.fromEntries(images.map((image) => [image.name, [...image.regions].sort()]));
+}
+
+async function rotate(key: string, previous: VaultObservation | undefined, overrides: Partial<VaultSpec> = {}): Promise<VaultObservation> {
+  return convergeVault(account.rt, { ...policy, rotationKey: key, ...overrides }, previous, () => {});
+}
+
+describe("convergeVault", () => {
+  it("keeps, copies and retires generations across rotations, touching nothing it did not make", async () => {
+    const golden = account.sim.state.imageView(GOLDEN_SNAPSHOT)!.name;
+
+    const first = await rotate("2025-W23", undefined);
+    expect(first.generations.map((g) => [g.rotationKey, g.snapshotId])).toEqual([["2025-W23", WEB_BACKUPS[3]]]);
+    expect(snapshots()).toEqual({ [golden]: ["nyc3"], "web-2025-W23": ["ams3", "nyc3"] });
+
+    const second = await rotate("2025-W24", first).catch((e: unknown) => e);
+    expect(String(second)).toMatch(/no backup taken after 2025-06-04T04:11:37Z/);
+
+    const w24 = nightlyBackup(9);
+    const afterW24 = await rotate("2025-W24", first);
+    expect(afterW24.generations.map((g) => g.snapshotId)).toEqual([w24, WEB_BACKUPS[3]]);
+    expect(afterW24.retiredSnapshotIds).toEqual([]);
+
+    const w25 = nightlyBackup(16);
+    const afterW25 = await rotate("2025-W25", afterW24);
+    expect(afterW25.generations.map((g) => g.snapshotId)).toEqual([w25, w24]);
+    expect(afterW25.retiredSnapshotIds).toEqual([WEB_BACKUPS[3]]);
+    expect(snapshots()).toEqual({ [golden]: ["nyc3"], "web-2025-W24": ["ams3", "nyc3"], "web-2025-W25": ["ams3", "nyc3"] });
+    expect(account.sim.state.imageView(WEB_BACKUPS[3])).toBeUndefined();
+    // Older backups the vault never kept are still backups, untouched.
+    expect(WEB_BACKUPS.slice(0, 3).map((id) => account.sim.state.imageView(id)?.type)).toEqual(["backup", "backup", "backup"]);
+    expect(account.sim.state.imageView(w25)?.tags).toEqual(["vault"]);
+  });
+
+  it("copies every kept generation to a region added later, and retires down to a lower keep", async () => {
+    const first = await rotate("2025-W23", undefined);
+    nightlyBackup(9);
+    const second = await rotate("2025-W24", first);
+    account.sim.resetRequests();
+    const widened = await rotate("2025-W24", second, { copyToRegions: ["ams3", "sfo3"], keep: 1 });
+    expect(widened.generations).toHaveLength(1);
+    expect(widened.generations[0].regions).toEqual(["ams3", "nyc3", "sfo3"]);
+    expect(widened.retiredSnapshotIds).toEqual([WEB_BACKUPS[3]]);
+    const posts = account.writes().filter((r) => r.route === "POST /v2/images/:id/actions");
+    expect(posts).toHaveLength(1);
+  });
+
+  it("resumes a generation whose convert outlived the wait with the same backup and no second convert", async () => {
+    const error = (await rotate("2025-W23", undefined, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
+    expect(error).toBeInstanceOf(IncompleteError);
+    expect(error.state.pending).toEqual({ rotationKey: "2025-W23", dropletId: WEB_DROPLET, backupId: WEB_BACKUPS[3] });
+    const resumed = await rotate("2025-W23", error.state);
+    expect(resumed.generations.map((g) => g.snapshotId)).toEqual([WEB_BACKUPS[3]]);
+    expect(resumed.pending).toBeUndefined();
+    expect(account.sim.state.listActions(WEB_BACKUPS[3]).filter((a) => a.type === "convert")).toHaveLength(1);
+  });
+});
+
+describe("BackupVault check and diff", () => {
+  it("fills defaults and reports every bad input with the field and the fix", async () => {
+    const ok = await vaultHandlers.check({}, { dropletId: "3164494", rotationKey: "2025-W23" });
+    expect(ok.failures).toEqual([]);
+    expect(ok.inputs).toEqual({ dropletId: WEB_DROPLET, rotationKey: "2025-W23", keep: 4, copyToRegions: [], namePattern: "{dropletId}-{key}" });
+
+    const bad = await vaultHandlers.check({}, { rotationKey: "", keep: 0, namePattern: "web", copyToRegions: ["AMS"] });
+    expect(bad.failures!.map((f) => f.property).sort()).toEqual(["copyToRegions[0]", "dropletId", "keep", "namePattern", "rotationKey"]);
+    expect(bad.failures!.find((f) => f.property === "namePattern")!.reason).toContain('"{key}"');
+  });
+
+  it("sees a new rotation key as an update, never a replacement, and an unchanged one as no change", async () => {
+    const state = { ...policy, generations: [{ rotationKey: "2025-W23" }], newestSnapshotId: 1, retiredSnapshotIds: [] } as unknown as vaultHandlers.VaultState;
+    const same = { ...policy, rotationKey: "2025-W23" } as vaultHandlers.VaultInputs;
+    expect(await vaultHandlers.diff("v", state, same)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await vaultHandlers.diff("v", state, { ...same, rotationKey: "2025-W24" })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(await vaultHandlers.diff("v", state, { ...same, keep: 3 })).toMatchObject({ changes: true, replaces: [] });
+  });
+});
