@@ -12,6 +12,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
+import { isoWeek } from "../shared/iso-week";
 
 const config = new pulumi.Config();
 const primaryRegion = config.get("primaryRegion") ?? "nyc3";
@@ -28,14 +29,6 @@ const dropletId: pulumi.Input<string> =
     backupPolicy: { plan: "weekly", weekday: "SUN", hour: 0 },
   }).id;
 
-/** ISO 8601 week, e.g. "2026-W48": a new value each week rotates the kept snapshot. */
-function isoWeek(date: Date): string {
-  const day = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
-  day.setUTCDate(day.getUTCDate() + 4 - (day.getUTCDay() || 7));
-  const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1);
-  const week = Math.ceil(((day.getTime() - yearStart) / 86_400_000 + 1) / 7);
-  return `${day.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
-}
 
 const week = isoWeek(new Date());
 
