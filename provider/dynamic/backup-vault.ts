@@ -118,10 +118,8 @@ export async function update(id: string, olds: VaultState, news: VaultInputs, co
   }
 }
 
-export async function read(id: string, props: VaultState | undefined, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
-  if (!props?.generations) {
-    throw new Error(`${LABEL} ${id} cannot be imported: its generations exist only in the state of the stack that made them`);
-  }
+/** Refresh: generations whose snapshot was deleted by hand drop out. */
+export async function read(id: string, props: VaultState, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
   const observation = await readVault(ctx.runtime(), props);
   return { id, props: { ...props, ...observation, newestSnapshotId: observation.generations[0]?.snapshotId ?? null } };

@@ -71,20 +71,14 @@ export async function update(id: string, olds: RegionCopyState, news: RegionCopy
   }
 }
 
-export async function read(id: string, props: Partial<RegionCopyState> | undefined, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
+/** Refresh: re-reads the image's regions; a declared region it lacks is drift the next update repairs. */
+export async function read(id: string, props: RegionCopyState, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  const previous = { transferredRegions: props?.transferredRegions ?? [], actionIds: props?.actionIds ?? [] };
-  const observation = await readRegionCopy(ctx.runtime(), Number(id), previous);
+  const observation = await readRegionCopy(ctx.runtime(), Number(id), props);
   if (!observation) return {};
-  const imported = props?.regions === undefined;
-  const regions = imported ? observation.availableRegions : props.regions!;
-  const missing = regions.filter((region) => !observation.availableRegions.includes(region));
+  const missing = props.regions.filter((region) => !observation.availableRegions.includes(region));
   if (missing.length > 0) ctx.log(`image is no longer in ${missing.join(", ")}; the next \`pulumi up\` copies it there again`);
-  return {
-    id,
-    props: stateOf({ regions, waitTimeoutSeconds: props?.waitTimeoutSeconds }, observation),
-    inputs: imported ? { imageId: observation.imageId, regions } : undefined,
-  };
+  return { id, props: stateOf(props, observation) };
 }
 
 /** Deleting the resource leaves the copies: DigitalOcean has no call that removes an image from one region. */

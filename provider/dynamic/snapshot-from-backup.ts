@@ -83,20 +83,12 @@ export async function update(id: string, olds: SnapshotState, news: SnapshotInpu
   }
 }
 
-export async function read(id: string, props: Partial<SnapshotState> | undefined, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
+/** Refresh: Pulumi passes the stored state; the snapshot is re-read and reported gone when deleted. */
+export async function read(id: string, props: SnapshotState, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
   const observation = await readSnapshot(ctx.runtime(), Number(id));
   if (!observation) return {};
-  const imported = props?.snapshotId === undefined;
-  const kept = { ...observation, actionId: props?.actionId ?? null };
-  return {
-    id,
-    props: stateOf(props ?? {}, kept),
-    // On import the engine has no inputs yet; these are the ones that reproduce the snapshot as it is.
-    inputs: imported
-      ? compact({ backupId: observation.backupId, name: observation.name, description: observation.description || undefined, tags: observation.tags.length > 0 ? observation.tags : undefined })
-      : undefined,
-  };
+  return { id, props: stateOf(props, { ...observation, actionId: props.actionId }) };
 }
 
 export async function destroy(id: string, _props: SnapshotState, config?: StackConfig): Promise<void> {
