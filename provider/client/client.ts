@@ -9,7 +9,7 @@ import { retry } from "./interceptors/retry";
 import { nextPagePath, PER_PAGE, type Page } from "./pagination";
 import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from "./policy/action-match";
 import { backoffDelayMs } from "./policy/backoff";
-import { rateLimiterFor, type RateLimiter } from "./rate-limiter";
+import { MAX_IN_FLIGHT, rateLimiterFor, type RateLimiter } from "./rate-limiter";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
 import type { Action, BackupPolicy, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "./types";
 import { USER_AGENT } from "./user-agent";
@@ -52,8 +52,6 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 const DEFAULT_CALL_TIMEOUT_MS = 30 * 60_000;
 /** 16 MiB: a page of 200 images or actions is well under 1 MiB; anything this big is not a DigitalOcean answer. */
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-/** Connections per API host: enough for parallel resources, few enough to stay a polite client. */
-const CONNECTIONS = 16;
 /** A POST that failed ambiguously is sent at most this often in all, each time after checking it did not happen. */
 const MAX_ACTION_POSTS = 3;
 
@@ -93,7 +91,7 @@ export class DigitalOceanClient {
       accept: "application/json",
     };
     // Attempt timeouts run on the Clock (response-body layer), so undici's own wall-clock ones are off.
-    this.pool = new Pool(this.origin, { connections: CONNECTIONS, headersTimeout: 0, bodyTimeout: 0 });
+    this.pool = new Pool(this.origin, { connections: MAX_IN_FLIGHT, headersTimeout: 0, bodyTimeout: 0 });
     const limiter = options.limiter ?? rateLimiterFor(connection.token, this.clock);
     // Innermost first: each attempt is bounded, then paced; retries wrap attempts; errors are read last.
     this.dispatcher = this.pool.compose(

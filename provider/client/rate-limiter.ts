@@ -13,6 +13,13 @@ export const DIGITALOCEAN_RATE_LIMITS: RateLimits = { perMinute: 250, perHour: 5
 /** Response headers as undici gives them. */
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
+/**
+ * Requests in flight per token at most. Beyond what the connection pool can
+ * send at once, requests would only queue inside undici, and since a request
+ * counts from its answer, time spent queued would be wasted window.
+ */
+export const MAX_IN_FLIGHT = 16;
+
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
@@ -59,9 +66,16 @@ export class RateLimiter {
   /** Clock ms at which each counted request finished, oldest first, within the last hour. */
   private readonly finished: number[] = [];
   private inFlight = 0;
+  /** Requests started so far; tells how many started after a given one. */
+  private startedCount = 0;
   private pausedUntil = 0;
-  /** The server's last word on the token's hourly budget, minus what we started since. */
-  private serverBudget: { remaining: number; resetAt: number } | undefined;
+  /**
+   * The server's last word on the token's budget, minus what we started since,
+   * and when to try again once it is spent: a slot frees when the oldest counted
+   * request expires (`ratelimit-reset`), and within a minute when only the burst
+   * limit was hit, whichever comes first. An answer in flight may also bring news.
+   */
+  private serverBudget: { remaining: number; probeAt: number } | undefined;
   private readonly queue: Waiter[] = [];
   /** Aborting it cuts the pump's current wait short: a slot or new information arrived. */
   private wake = new AbortController();
@@ -70,6 +84,7 @@ export class RateLimiter {
   constructor(
     private readonly clock: Clock,
     readonly limits: RateLimits = DIGITALOCEAN_RATE_LIMITS,
+    private readonly maxInFlight = MAX_IN_FLIGHT,
   ) {}
 
   /**
@@ -161,6 +176,8 @@ export class RateLimiter {
   private start(): RateLimitPermit {
     this.inFlight += 1;
     if (this.serverBudget) this.serverBudget.remaining -= 1;
+    const startedAt = this.clock.now();
+    const startIndex = ++this.startedCount;
     let released = false;
     return {
       release: ({ status, headers }) => {
@@ -171,7 +188,7 @@ export class RateLimiter {
         if (status === 429) this.pauseFor(headers, now);
         else {
           this.finished.push(now);
-          this.readBudget(headers, now);
+          this.readBudget(headers, now, startedAt, this.startedCount - startIndex);
         }
         this.wake.abort();
       },
@@ -182,16 +199,20 @@ export class RateLimiter {
   private delayBeforeNextStart(now: number): number {
     this.prune(now);
     const delays = [
+      this.inFlight >= this.maxInFlight ? Infinity : 0,
       Math.max(0, this.pausedUntil - now),
       this.windowDelay(now, MINUTE_MS, this.limits.perMinute),
       this.windowDelay(now, HOUR_MS, this.limits.perHour),
     ];
     const budget = this.serverBudget;
     if (budget && budget.remaining <= 0) {
-      if (budget.resetAt <= now) this.serverBudget = undefined;
-      // A slot frees when the oldest counted request expires (reset), and within a minute
-      // when only the burst limit was hit; an answer in flight may also bring fresh news.
-      else delays.push(this.inFlight > 0 ? Infinity : Math.min(budget.resetAt, now + MINUTE_MS) - now);
+      if (now >= budget.probeAt) {
+        // Let one request through to learn whether a slot freed; its answer (or 429) tells us more.
+        budget.remaining = 1;
+        budget.probeAt = now + MINUTE_MS;
+      } else {
+        delays.push(this.inFlight > 0 ? Infinity : budget.probeAt - now);
+      }
     }
     return Math.max(...delays);
   }
@@ -229,12 +250,22 @@ export class RateLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, now + waitMs);
   }
 
-  private readBudget(headers: ResponseHeaders | undefined, now: number): void {
+  private readBudget(headers: ResponseHeaders | undefined, now: number, startedAt: number, startedSince: number): void {
     const remaining = Number(header(headers, "ratelimit-remaining"));
     const reset = Number(header(headers, "ratelimit-reset"));
     if (!Number.isFinite(remaining)) return;
-    // Replaces the running estimate: the server's count already includes what we started before.
-    this.serverBudget = { remaining, resetAt: Number.isFinite(reset) ? reset * 1000 : now + MINUTE_MS };
+    // Every request the server counted in the minute before this one arrived finished after
+    // `startedAt` minus a minute, or is still in flight: that many are ours.
+    const ownInServerMinute = this.finished.length - this.firstAfter(startedAt - MINUTE_MS) + this.inFlight;
+    if (remaining <= 0 && ownInServerMinute >= this.limits.perMinute) {
+      // DigitalOcean reports 0 while the per-minute limit is reached; our own requests explain
+      // that, and our minute window already waits until the oldest of them expires.
+      this.serverBudget = undefined;
+      return;
+    }
+    // The answer may predate requests still in flight or started since: assume the server has not
+    // counted any of them yet. That may count one twice, which only matters when the budget is nearly spent.
+    this.serverBudget = { remaining: remaining - this.inFlight - startedSince, probeAt: Math.min(Number.isFinite(reset) ? reset * 1000 : Infinity, now + MINUTE_MS) };
   }
 }
 
