@@ -5,6 +5,14 @@ import type { Action } from "../client/types";
 import { PER_PAGE } from "../client/pagination";
 import { nextPollInterval } from "./policy/poll-interval";
 
+/**
+ * A wait whose next look is this share of its interval away counts as due
+ * already: the page is fetched anyway, and looking slightly early pulls waits
+ * that started at nearly the same time into one cadence, so they share later
+ * ticks instead of each causing its own.
+ */
+const EARLY_LOOK_SHARE = 0.25;
+
 /** One wait's interest in an action. */
 export interface Watch {
   readonly actionId: number;
@@ -81,10 +89,11 @@ export class ActionPoller {
     this.ticking = true;
     try {
       const now = this.clock.now();
-      const due = new Set(this.allWatches().filter((w) => w.dueAt <= now).map((w) => w.actionId));
+      const isDue = (w: Watch) => w.dueAt - w.intervalMs * EARLY_LOOK_SHARE <= now;
+      const due = new Set(this.allWatches().filter(isDue).map((w) => w.actionId));
       if (due.size > 0) await this.look(due);
       for (const watch of this.allWatches()) {
-        if (watch.dueAt > now) continue;
+        if (!isDue(watch)) continue;
         watch.intervalMs = nextPollInterval(watch.intervalMs, { minMs: watch.minIntervalMs, maxMs: watch.maxIntervalMs });
         watch.dueAt = this.clock.now() + watch.intervalMs;
       }
