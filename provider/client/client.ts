@@ -25,7 +25,7 @@ export interface DigitalOceanClientOptions {
   connection: Connection;
   /** The time line for timeouts, backoff and rate-limit windows. Default: the wall clock. */
   clock?: Clock;
-  /** Clock ms one attempt may take, from sending to the last byte of the answer. Default 30 s. */
+  /** Clock ms one attempt may take, from sending to the last byte of the answer. Default 30 s, and at least 10 real seconds. */
   requestTimeoutMs?: number;
   /**
    * Clock ms one call may take in all, waits for the rate limit and retries
@@ -50,6 +50,12 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  * failing a long `pulumi up`; an hour-window exhaustion (up to an hour) fails instead.
  */
 const DEFAULT_CALL_TIMEOUT_MS = 30 * 60_000;
+/**
+ * The network does not speed up with a scaled clock: whatever the scale, an
+ * attempt gets at least 10 real seconds, so a loaded machine running the
+ * simulator fast does not turn slow answers into spurious timeouts.
+ */
+const MIN_REAL_REQUEST_TIMEOUT_MS = 10_000;
 /** 16 MiB: a page of 200 images or actions is well under 1 MiB; anything this big is not a DigitalOcean answer. */
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** A POST that failed ambiguously is sent at most this often in all, each time after checking it did not happen. */
@@ -97,7 +103,7 @@ export class DigitalOceanClient {
     this.dispatcher = this.pool.compose(
       responseBody({
         clock: this.clock,
-        timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        timeoutMs: options.requestTimeoutMs ?? Math.max(DEFAULT_REQUEST_TIMEOUT_MS, MIN_REAL_REQUEST_TIMEOUT_MS / this.clock.scale),
         maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       }),
       rateLimit(limiter),
