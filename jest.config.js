@@ -11,4 +11,5 @@ module.exports = {
     "^pulumi-digitalocean-image-actions/(.*)$": "<rootDir>/provider/$1",
   },
   testTimeout: 30000,
+  reporters: ["default", "<rootDir>/test/support/summary-reporter.js"],
 };
