@@ -6,15 +6,7 @@ import { convergeVault, deleteVault, readVault, vaultId, type VaultObservation, 
 import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
 
 /** Inputs after `check`, defaults filled in. */
-export interface VaultInputs {
-  dropletId: number;
-  rotationKey: string;
-  keep: number;
-  copyToRegions: string[];
-  namePattern: string;
-  tags?: string[];
-  waitTimeoutSeconds?: number;
-}
+export type VaultInputs = Omit<VaultSpec, "waitTimeoutSeconds"> & { waitTimeoutSeconds?: number };
 
 export type VaultState = VaultObservation &
   Omit<VaultInputs, "rotationKey"> & {

@@ -18,15 +18,19 @@ export interface VaultSpec {
 
 /** One kept snapshot of the vault. */
 export interface Generation {
+  /** The rotation key the generation was made for. */
   rotationKey: string;
+  /** The Droplet the backup came from. */
   dropletId: number;
+  /** The snapshot's id. */
   snapshotId: number;
+  /** The snapshot's name. */
   name: string;
-  /** When the backup it was converted from was taken (ISO 8601). */
+  /** When the backup was taken (ISO 8601). */
   createdAt: string;
   /** Every region the snapshot is in. */
   regions: string[];
-  /** Transfer and convert actions made for this generation. */
+  /** The convert and transfer actions made for it. */
   actionIds: number[];
 }
 

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { shimFor } from "../dynamic/shim";
-import { MODULE } from "./module";
+import type { Generation } from "../reconcile/vault";
+import { MODULE, outputSlots } from "./module";
 
 const provider = shimFor("BackupVault");
 
@@ -34,22 +35,7 @@ export interface BackupVaultArgs {
 }
 
 /** One snapshot kept by a {@link BackupVault}. */
-export interface BackupVaultGeneration {
-  /** The rotation key the generation was made for. */
-  rotationKey: string;
-  /** The Droplet the backup came from. */
-  dropletId: number;
-  /** The snapshot's id. */
-  snapshotId: number;
-  /** The snapshot's name. */
-  name: string;
-  /** When the backup was taken (ISO 8601). */
-  createdAt: string;
-  /** Every region the snapshot is in. */
-  regions: string[];
-  /** The convert and transfer actions made for it. */
-  actionIds: number[];
-}
+export type BackupVaultGeneration = Generation;
 
 /**
  * A retention policy for a Droplet's backups: on each new `rotationKey`, keep
@@ -87,15 +73,15 @@ export class BackupVault extends pulumi.dynamic.Resource {
   }
 }
 
-/** Registered as outputs so the engine fills them from the provider's state. */
-const OUTPUTS = {
-  dropletId: undefined,
-  keep: undefined,
-  copyToRegions: undefined,
-  namePattern: undefined,
-  generations: undefined,
-  newestSnapshotId: undefined,
-  retiredSnapshotIds: undefined,
-  tags: undefined,
-  waitTimeoutSeconds: undefined,
-};
+/** The outputs the engine fills from the provider's state. */
+const OUTPUTS = outputSlots(
+  "dropletId",
+  "keep",
+  "copyToRegions",
+  "namePattern",
+  "generations",
+  "newestSnapshotId",
+  "retiredSnapshotIds",
+  "tags",
+  "waitTimeoutSeconds",
+);

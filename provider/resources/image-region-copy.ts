@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { shimFor } from "../dynamic/shim";
-import { MODULE } from "./module";
+import { MODULE, outputSlots } from "./module";
 
 const provider = shimFor("ImageRegionCopy");
 
@@ -51,12 +51,12 @@ export class ImageRegionCopy extends pulumi.dynamic.Resource {
   }
 }
 
-/** Registered as outputs so the engine fills them from the provider's state. */
-const OUTPUTS = {
-  imageId: undefined,
-  regions: undefined,
-  availableRegions: undefined,
-  transferredRegions: undefined,
-  actionIds: undefined,
-  waitTimeoutSeconds: undefined,
-};
+/** The outputs the engine fills from the provider's state. */
+const OUTPUTS = outputSlots(
+  "imageId",
+  "regions",
+  "availableRegions",
+  "transferredRegions",
+  "actionIds",
+  "waitTimeoutSeconds",
+);

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { shimFor } from "../dynamic/shim";
-import { MODULE } from "./module";
+import { MODULE, outputSlots } from "./module";
 
 const provider = shimFor("SnapshotFromBackup");
 
@@ -87,20 +87,20 @@ export class SnapshotFromBackup extends pulumi.dynamic.Resource {
   }
 }
 
-/** Registered as outputs so the engine fills them from the provider's state. */
-const OUTPUTS = {
-  snapshotId: undefined,
-  backupId: undefined,
-  dropletId: undefined,
-  imageType: undefined,
-  name: undefined,
-  description: undefined,
-  tags: undefined,
-  regions: undefined,
-  sizeGigabytes: undefined,
-  minDiskSize: undefined,
-  createdAt: undefined,
-  actionId: undefined,
-  triggers: undefined,
-  waitTimeoutSeconds: undefined,
-};
+/** The outputs the engine fills from the provider's state. */
+const OUTPUTS = outputSlots(
+  "snapshotId",
+  "backupId",
+  "dropletId",
+  "imageType",
+  "name",
+  "description",
+  "tags",
+  "regions",
+  "sizeGigabytes",
+  "minDiskSize",
+  "createdAt",
+  "actionId",
+  "triggers",
+  "waitTimeoutSeconds",
+);
