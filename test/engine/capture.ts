@@ -40,6 +40,8 @@ export interface CapturedResource {
     importId?: string;
     parent?: string;
     deleteBeforeReplace?: boolean;
+    /** Destroy and removal forget the resource without calling the provider's delete. */
+    retainOnDelete?: boolean;
     ignoreChanges: string[];
   };
 }
@@ -62,6 +64,14 @@ export interface CaptureOptions {
    * default. Use it to give a resource outputs that another resource consumes.
    */
   newResource?: (args: pulumi.runtime.MockResourceArgs) => { id?: string; state?: PropertyMap } | undefined;
+  /**
+   * Play the engine while the program runs: called for each registration (as
+   * the provider will receive it) before the program gets the resource's
+   * outputs, and what it returns becomes those outputs. An engine-path test
+   * runs the resource's step here, so a resource consuming another's output
+   * sees the real value, as under `pulumi up`. Takes precedence over newResource.
+   */
+  register?: (res: CapturedResource) => Promise<{ id?: string; state?: PropertyMap } | undefined>;
 }
 
 export interface Capture<T = unknown> {
@@ -80,6 +90,7 @@ interface RegisterRequest {
   getImportid(): string;
   getParent(): string;
   getDeletebeforereplace(): boolean;
+  getRetainondelete(): boolean | undefined;
   getIgnorechangesList(): string[];
 }
 interface RegisterResponse {
@@ -88,6 +99,7 @@ interface RegisterResponse {
 type Callback = (err: unknown, resp?: RegisterResponse) => void;
 interface MockMonitorLike {
   registerResource(req: RegisterRequest, cb: Callback): Promise<void>;
+  newUrn(parent: string, type: string, name: string): string;
 }
 
 // waitForRPCs is not in the public typings but is what the SDK itself awaits
@@ -106,11 +118,14 @@ const settings = require("@pulumi/pulumi/runtime/settings") as {
  */
 export async function capture<T>(program: () => T | Promise<T>, options: CaptureOptions = {}): Promise<Capture<Awaited<T>>> {
   const preview = options.preview ?? false;
+  // Registrations seen by the monitor, by type and name, for options.register.
+  const pending = new Map<string, CapturedResource>();
   pulumi.runtime.setAllConfig(options.config ?? {}, options.secretConfigKeys ?? []);
   await pulumi.runtime.setMocks(
     {
-      newResource(args) {
-        const custom = options.newResource?.(args);
+      async newResource(args) {
+        const registration = pending.get(`${args.type}::${args.name}`);
+        const custom = options.register && registration ? await options.register(registration) : options.newResource?.(args);
         const state = { ...(args.inputs as PropertyMap), ...(custom?.state ?? {}) };
         const id = custom?.id ?? (preview ? undefined : `${args.name}-id`);
         return { id, state };
@@ -129,25 +144,26 @@ export async function capture<T>(program: () => T | Promise<T>, options: Capture
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
     const rawInputs = req.getObject()?.toJavaScript() ?? {};
+    const secretPaths: string[] = [];
+    const registration: CapturedResource = {
+      type: req.getType(),
+      name: req.getName(),
+      urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+      custom: req.getCustom(),
+      inputs: toProviderInputs(rawInputs, "", secretPaths) as PropertyMap,
+      rawInputs,
+      secretPaths,
+      options: {
+        importId: req.getImportid() || undefined,
+        parent: req.getParent() || undefined,
+        deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
+        retainOnDelete: req.getRetainondelete() || undefined,
+        ignoreChanges: req.getIgnorechangesList(),
+      },
+    };
+    pending.set(`${registration.type}::${registration.name}`, registration);
     return register(req, (err, resp) => {
-      if (!err && resp) {
-        const secretPaths: string[] = [];
-        resources.push({
-          type: req.getType(),
-          name: req.getName(),
-          urn: resp.getUrn(),
-          custom: req.getCustom(),
-          inputs: toProviderInputs(rawInputs, "", secretPaths) as PropertyMap,
-          rawInputs,
-          secretPaths,
-          options: {
-            importId: req.getImportid() || undefined,
-            parent: req.getParent() || undefined,
-            deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
-            ignoreChanges: req.getIgnorechangesList(),
-          },
-        });
-      }
+      if (!err && resp) resources.push({ ...registration, urn: resp.getUrn() });
       cb(err, resp);
     });
   };
@@ -170,9 +186,12 @@ export async function capture<T>(program: () => T | Promise<T>, options: Capture
   };
 }
 
+/** An Output's value; {@link UNKNOWN} when it is not known (preview), where `apply` would never run. */
 async function resolveOutputs(value: unknown): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
-    return new Promise((resolve) => value.apply((v) => resolve(v)));
+    // isKnown and promise() are the SDK's own (internal) accessors; apply skips unknowns.
+    const output = value as unknown as { isKnown: Promise<boolean>; promise(withUnknowns?: boolean): Promise<unknown> };
+    return (await output.isKnown) ? output.promise() : UNKNOWN;
   }
   return value;
 }

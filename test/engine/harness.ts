@@ -19,3 +19,5 @@ export { startDynamicProvider, ProviderError, SERVER_ENTRY } from "./server";
 export type { CheckFailure, CheckResult, CreateResult, DiffResult, DynamicProviderServer, ReadResult, StartOptions } from "./server";
 export { EngineStack, CheckFailedError, StepsFailedError } from "./stack";
 export type { ResourceState, Step, StepOp } from "./stack";
+export { upProgram } from "./program";
+export type { ProgramRun } from "./program";

@@ -16,6 +16,14 @@ export interface ResourceState {
   inputs: PropertyMap;
   /** Outputs (the engine's "state"), always including `__provider`. */
   outputs: PropertyMap;
+  /** The `retainOnDelete` option: deleting it only forgets it. */
+  retainOnDelete?: boolean;
+  /**
+   * Reasons of the last create/update that failed after the resource existed
+   * (an init failure). The engine then updates it on the next up even when
+   * diff reports no change (step_generator.go, applyReplaceOnChanges).
+   */
+  initErrors?: string[];
 }
 
 export type StepOp = "create" | "update" | "replace" | "same" | "delete" | "refresh" | "import";
@@ -30,6 +38,8 @@ export interface Step {
   inputs?: PropertyMap;
   /** The step failed with this error; up/refresh/destroy then reject after finishing the other resources. */
   error?: Error;
+  /** A delete of a resource with `retainOnDelete`: removed from state, the provider was not called. */
+  retained?: boolean;
 }
 
 /** check() returned failures: the engine stops before touching the resource. */
@@ -94,43 +104,58 @@ export class EngineStack {
   async up(resources: CapturedResource[]): Promise<Step[]> {
     const steps: Step[] = [];
     const pendingDeletes: ResourceState[] = [];
-    for (const res of resources) {
-      const { inputs, old } = await this.checkOne(res);
-      if (!old) {
-        steps.push(await this.createOne(res, inputs));
-        continue;
+    for (const res of resources) steps.push(await this.step(res, pendingDeletes));
+    return this.finishUp(resources, steps, pendingDeletes);
+  }
+
+  /**
+   * One resource's step of `pulumi up` (check, diff, create / update / replace),
+   * for a driver that runs steps as the program registers resources (see
+   * program.ts). A replaced resource's old state goes to `pendingDeletes`.
+   * Check failures reject with CheckFailedError; other failures are in `error`.
+   */
+  async step(res: CapturedResource, pendingDeletes: ResourceState[] = []): Promise<Step> {
+    const { inputs, old } = await this.checkOne(res);
+    if (!old) return this.createOne(res, inputs);
+    const diff = await this.diffOne(res, old, inputs);
+    const op = planOf(diff, old, inputs);
+    const step: Step = { op, urn: res.urn, name: res.name, inputs, diff };
+    const retainOnDelete = res.options.retainOnDelete;
+    const { initErrors: _cleared, ...kept } = old;
+    if (op === "same") {
+      // The engine keeps the outputs but records the new inputs.
+      this.state.set(res.urn, { ...old, inputs, retainOnDelete });
+    } else if (op === "update") {
+      try {
+        const outputs = await this.provider.update(old.id, res.urn, old.outputs, inputs, old.inputs);
+        this.state.set(res.urn, { ...kept, inputs, outputs, retainOnDelete });
+      } catch (err) {
+        step.error = asError(err);
+        const init = err instanceof ProviderError ? err.initFailure : undefined;
+        if (init) this.state.set(res.urn, { ...old, inputs, outputs: init.properties, retainOnDelete, initErrors: init.reasons });
       }
-      const diff = await this.diffOne(res, old, inputs);
-      const op = planOf(diff, old, inputs);
-      const step: Step = { op, urn: res.urn, name: res.name, inputs, diff };
-      steps.push(step);
-      if (op === "same") {
-        // The engine keeps the outputs but records the new inputs.
-        this.state.set(res.urn, { ...old, inputs });
-      } else if (op === "update") {
-        try {
-          const outputs = await this.provider.update(old.id, res.urn, old.outputs, inputs, old.inputs);
-          this.state.set(res.urn, { ...old, inputs, outputs });
-        } catch (err) {
-          step.error = asError(err);
-          const init = err instanceof ProviderError ? err.initFailure : undefined;
-          if (init) this.state.set(res.urn, { ...old, inputs, outputs: init.properties });
-        }
-      } else if (diff.deleteBeforeReplace || res.options.deleteBeforeReplace) {
-        try {
-          await this.provider.delete(old.id, old.urn, old.outputs, old.inputs);
-          this.state.delete(old.urn);
-          step.error = (await this.createOne(res, inputs)).error;
-        } catch (err) {
-          step.error = asError(err);
-        }
-      } else {
-        // Create the replacement first; the engine deletes the old one at the end.
-        const created = await this.createOne(res, inputs, old);
-        step.error = created.error;
-        if (!created.error) pendingDeletes.push(old);
+    } else if (diff.deleteBeforeReplace || res.options.deleteBeforeReplace) {
+      try {
+        await this.deleteResource(old);
+        this.state.delete(old.urn);
+        step.error = (await this.createOne(res, inputs)).error;
+      } catch (err) {
+        step.error = asError(err);
       }
+    } else {
+      // Create the replacement first; the engine deletes the old one at the end.
+      const created = await this.createOne(res, inputs, old);
+      step.error = created.error;
+      if (!created.error) pendingDeletes.push(old);
     }
+    return step;
+  }
+
+  /**
+   * The end of `pulumi up`: delete what the program no longer declares, then
+   * the replaced resources; rejects with StepsFailedError if any step failed.
+   */
+  async finishUp(resources: CapturedResource[], steps: Step[], pendingDeletes: ResourceState[] = []): Promise<Step[]> {
     for (const old of [...this.orphans(resources)].reverse()) steps.push(await this.deleteOne(old));
     for (const old of pendingDeletes) {
       const step = await this.deleteOne(old, false);
@@ -220,25 +245,33 @@ export class EngineStack {
     const step: Step = { op: replacing ? "replace" : "create", urn: res.urn, name: res.name, inputs };
     try {
       const { id, properties } = await this.provider.create(res.urn, inputs);
-      this.state.set(res.urn, { urn: res.urn, type: res.type, name: res.name, id, inputs, outputs: properties });
+      this.state.set(res.urn, { urn: res.urn, type: res.type, name: res.name, id, inputs, outputs: properties, retainOnDelete: res.options.retainOnDelete });
     } catch (err) {
       step.error = asError(err);
       // Created but failed to initialize: the engine keeps it in state.
       const init = err instanceof ProviderError ? err.initFailure : undefined;
-      if (init) this.state.set(res.urn, { urn: res.urn, type: res.type, name: res.name, id: init.id, inputs, outputs: init.properties });
+      if (init) {
+        const { retainOnDelete } = res.options;
+        this.state.set(res.urn, { urn: res.urn, type: res.type, name: res.name, id: init.id, inputs, outputs: init.properties, retainOnDelete, initErrors: init.reasons });
+      }
     }
     return step;
   }
 
   private async deleteOne(old: ResourceState, removeFromState = true): Promise<Step> {
-    const step: Step = { op: "delete", urn: old.urn, name: old.name };
+    const step: Step = { op: "delete", urn: old.urn, name: old.name, ...(old.retainOnDelete ? { retained: true } : {}) };
     try {
-      await this.provider.delete(old.id, old.urn, old.outputs, old.inputs);
+      await this.deleteResource(old);
       if (removeFromState) this.state.delete(old.urn);
     } catch (err) {
       step.error = asError(err);
     }
     return step;
+  }
+
+  /** The provider's delete, unless the resource has `retainOnDelete` (the engine then only forgets it). */
+  private async deleteResource(old: ResourceState): Promise<void> {
+    if (!old.retainOnDelete) await this.provider.delete(old.id, old.urn, old.outputs, old.inputs);
   }
 
   private orphans(resources: CapturedResource[]): ResourceState[] {
@@ -249,11 +282,12 @@ export class EngineStack {
 
 /**
  * The engine's reading of a DiffResponse: replaces → replace; DIFF_SOME →
- * update; DIFF_NONE → same; DIFF_UNKNOWN → it compares old and new inputs.
+ * update; DIFF_NONE → same; DIFF_UNKNOWN → it compares old and new inputs. A
+ * resource with init errors is updated whatever diff says.
  */
 function planOf(diff: DiffResult, old: ResourceState, inputs: PropertyMap): "replace" | "update" | "same" {
   if (diff.replaces.length > 0) return "replace";
-  if (diff.changes === true) return "update";
+  if (diff.changes === true || old.initErrors?.length) return "update";
   if (diff.changes === false) return "same";
   return deepEqual(old.inputs, inputs) ? "same" : "update";
 }
