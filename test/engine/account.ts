@@ -1,0 +1,70 @@
+/**
+ * One engine-path test account: a simulator seeded from examples/seed.json on a
+ * 1000x clock, and the real dynamic-provider server (from the packed package)
+ * configured against it the way a stack would be, on the same clock.
+ */
+import * as path from "node:path";
+import { loadSeed, startSimulator, type RequestLogEntry, type Simulator, type SimulatorOptions } from "../../provider/simulator";
+import { preparePackage, type PreparedPackage } from "./package";
+import { startDynamicProvider, type DynamicProviderServer } from "./server";
+
+/** A thousand times faster than DigitalOcean: a 60 s convert takes 60 ms. */
+export const TIME_SCALE = 0.001;
+export const SEED_FILE = path.join(__dirname, "..", "..", "examples", "seed.json");
+export const WEB_DROPLET = 3164494;
+/** The newest of Droplet 3164494's backups in the seed. */
+export const WEB_NEWEST_BACKUP = 100000104;
+export const GOLDEN_SNAPSHOT = 100000010;
+
+/** Routes the poller uses to watch actions. */
+export const POLL_ROUTES = ["GET /v2/actions", "GET /v2/actions/:id"];
+
+export interface EngineAccount {
+  sim: Simulator;
+  pkg: PreparedPackage;
+  server: DynamicProviderServer;
+  /** The stack config the server was configured with (the token as a secret). */
+  config: Record<string, string>;
+  /** Requests that change something (anything but GET), as `METHOD route`. */
+  writes(): string[];
+  /** Requests on `route` (a template such as `POST /v2/images/:id/actions`). */
+  count(route: string): number;
+  close(): Promise<void>;
+}
+
+export async function startEngineAccount(options: { env?: Record<string, string>; simulator?: Pick<SimulatorOptions, "actionDurations"> } = {}): Promise<EngineAccount> {
+  const sim = await startSimulator({ timeScale: TIME_SCALE, seed: loadSeed(SEED_FILE), ...options.simulator });
+  let server: DynamicProviderServer | undefined;
+  try {
+    const pkg = await preparePackage();
+    const config = { "digitalocean:token": sim.token, "digitalocean:apiEndpoint": sim.url };
+    server = await startDynamicProvider({
+      cwd: pkg.dir,
+      // The provider's clock (polling, backoff, limiter windows) on the simulator's scale.
+      env: { DO_IMAGE_ACTIONS_TIME_SCALE: String(TIME_SCALE), DIGITALOCEAN_TOKEN: undefined, DIGITALOCEAN_ACCESS_TOKEN: undefined, ...options.env },
+      config,
+      secretConfigKeys: ["digitalocean:token"],
+    });
+    const running = server;
+    return {
+      sim,
+      pkg,
+      server: running,
+      config,
+      writes: () => writesOf(sim.requests()),
+      count: (route) => sim.requests().filter((r) => r.route === route).length,
+      close: async () => {
+        await running.close();
+        await sim.close();
+      },
+    };
+  } catch (err) {
+    await server?.close();
+    await sim.close();
+    throw err;
+  }
+}
+
+export function writesOf(entries: RequestLogEntry[]): string[] {
+  return entries.filter((r) => r.method !== "GET").map((r) => r.route ?? `${r.method} ${r.path}`);
+}

@@ -1,0 +1,95 @@
+/**
+ * A run cut short: the convert outlives `waitTimeoutSeconds`, the step fails
+ * naming the action, the engine keeps the resource as created-but-incomplete,
+ * and the next `pulumi up` updates it to completion without a second convert.
+ */
+import { SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
+import { startEngineAccount, type EngineAccount } from "./account";
+import { EngineStack, StepsFailedError, upProgram, type Step } from "./harness";
+
+const ACTION_POST = "POST /v2/images/:id/actions";
+
+let account: EngineAccount;
+
+beforeAll(async () => {
+  // A convert takes 60 s plus 1 s per GB: about a minute for the seed's 3 GB
+  // backups, and long enough for a big one to be still running on the next up.
+  account = await startEngineAccount({ simulator: { actionDurations: { convertMs: 60_000, perGigabyteMs: 1_000 } } });
+}, 120_000);
+
+afterAll(async () => {
+  await account?.close();
+});
+
+beforeEach(() => account.sim.resetRequests());
+
+const keep = (backupId: number, waitTimeoutSeconds: number) => () => {
+  new SnapshotFromBackup("kept", { backupId, name: `kept-${backupId}`, waitTimeoutSeconds });
+};
+
+async function failedSteps(run: Promise<unknown>): Promise<Step[]> {
+  const err = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StepsFailedError);
+  return (err as StepsFailedError).steps;
+}
+
+function converts(imageId: number) {
+  return account.sim.state.listActions(imageId).filter((a) => a.type === "convert");
+}
+
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!done()) throw new Error(`timed out waiting for ${what}`);
+}
+
+it("a convert that outlives the wait fails the step naming the action; the resource stays, incomplete", async () => {
+  const backupId = 100000103;
+  const stack = new EngineStack(account.server);
+
+  // A 63 s convert, a 10 s wait (63 ms and 10 ms on the test clock).
+  const [step] = await failedSteps(upProgram(stack, keep(backupId, 10)));
+
+  const [convert] = converts(backupId);
+  expect(step.op).toBe("create");
+  expect(step.error?.message).toContain(`Gave up waiting for DigitalOcean action ${convert.id} (convert of image ${backupId}`);
+  expect(step.error?.message).toContain("run `pulumi up` again to resume waiting (no second convert is started)");
+  const kept = stack.get("kept");
+  expect(kept.id).toBe(String(backupId));
+  expect(kept.initErrors).toHaveLength(1);
+  expect(kept.outputs).toMatchObject({ snapshotId: backupId, imageType: "backup", actionId: convert.id });
+  expect(account.count(ACTION_POST)).toBe(1);
+
+  // The convert finishes at DigitalOcean meanwhile; the next up, with the
+  // program unchanged, updates the resource (init errors) and only renames it.
+  await until(() => account.sim.state.action(convert.id)?.status === "completed", "the convert");
+  account.sim.resetRequests();
+  const { steps } = await upProgram(stack, keep(backupId, 10));
+
+  expect(steps.map((s) => s.op)).toEqual(["update"]);
+  expect(stack.get("kept").initErrors).toBeUndefined();
+  expect(stack.get("kept").outputs).toMatchObject({ imageType: "snapshot", name: `kept-${backupId}`, actionId: convert.id });
+  expect(account.count(ACTION_POST)).toBe(0);
+  expect(account.sim.requests().filter((r) => r.method !== "GET").map((r) => r.route)).toEqual(["PUT /v2/images/:id"]);
+  expect(converts(backupId)).toHaveLength(1);
+});
+
+it("the next up joins a convert still in flight instead of starting another", async () => {
+  // A 500 GB backup: its convert takes over 9 minutes (half a second here).
+  const backupId = account.sim.state.addBackup(3164495, { name: "db-01 big", size_gigabytes: 500 }).id;
+  const stack = new EngineStack(account.server);
+  await failedSteps(upProgram(stack, keep(backupId, 10)));
+  const [convert] = converts(backupId);
+  expect(account.sim.state.action(convert.id)?.status).toBe("in-progress");
+
+  // As the error suggests: a longer wait. The convert is still running when the update starts.
+  const { steps } = await upProgram(stack, keep(backupId, 600));
+
+  expect(steps.map((s) => s.op)).toEqual(["update"]);
+  expect(stack.get("kept").outputs).toMatchObject({ imageType: "snapshot", actionId: convert.id });
+  expect(converts(backupId)).toHaveLength(1);
+  expect(account.count(ACTION_POST)).toBe(1);
+  await account.server.waitForLog(`convert of backup ${backupId}: joining action ${convert.id} already in progress`);
+});
