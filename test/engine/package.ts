@@ -14,8 +14,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const PACKAGE_NAME = "pulumi-digitalocean-image-actions";
+/** The repository: the nearest folder up holding this package's package.json (from test/engine/ or, compiled, build/test/engine/). */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, "utf8")) as { name?: string }).name === PACKAGE_NAME) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no ${PACKAGE_NAME} package.json above ${from}`);
+  }
+}
 
 export interface PreparedPackage {
   /** The scratch program folder: start the dynamic-provider server here. */

@@ -24,7 +24,8 @@ const statuspb = require("@pulumi/pulumi/proto/status_pb") as {
 };
 
 export const SERVER_ENTRY = path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider", "index.js");
-const WATCHDOG = path.join(__dirname, "parent-watchdog.cjs");
+// From the sources: tsc does not copy it when the harness is compiled to build/.
+const WATCHDOG = path.join(REPO_ROOT, "test", "engine", "parent-watchdog.cjs");
 const SECRET_SIG = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
 
 export interface CheckFailure {
