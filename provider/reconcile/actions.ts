@@ -43,7 +43,10 @@ export async function startOrJoin(rt: Runtime, imageId: number, request: ImageAc
     return action;
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 422)) throw error;
-    const raced = await findInFlight(rt, imageId, request);
+    // The other action may already have finished by now: DigitalOcean then refuses
+    // because the work is done ("already available", "not a backup"), so a
+    // completed action of the same kind counts too.
+    const raced = (await findInFlight(rt, imageId, request)) ?? (await findCompleted(rt, imageId, request));
     if (!raced) throw error;
     log(`${describe(imageId, request)}: joining action ${raced.id} started concurrently elsewhere`);
     return raced;
