@@ -1,4 +1,4 @@
-import { ApiError } from "../client/errors";
+import { ApiError, DigitalOceanError } from "../client/errors";
 import type { Action, ImageActionRequest } from "../client/types";
 import type { Runtime } from "../runtime";
 import { throttledProgress, type Log } from "./progress";
@@ -39,6 +39,8 @@ export async function startOrJoin(rt: Runtime, imageId: number, request: ImageAc
   }
   try {
     const action = await rt.client.startImageAction(imageId, request);
+    // Waiting for an action that is not the one asked for would report work as done that never happened.
+    if (action.resource_id !== imageId || !sameKind(action, request)) throw foreignAction(imageId, request, action);
     log(`${describe(imageId, request)}: started action ${action.id}`);
     return action;
   } catch (error) {
@@ -63,4 +65,13 @@ export function waitLogged(rt: Runtime, action: Action, imageId: number, request
 
 export function describe(imageId: number, request: ImageActionRequest): string {
   return request.type === "transfer" ? `transfer of image ${imageId} to ${request.region}` : `convert of backup ${imageId}`;
+}
+
+function foreignAction(imageId: number, request: ImageActionRequest, action: Action): DigitalOceanError {
+  const region = action.type === "transfer" && action.region_slug ? ` to ${action.region_slug}` : "";
+  return new DigitalOceanError(
+    `DigitalOcean answered the request for the ${describe(imageId, request)} with action ${action.id}, a ${action.type} of ` +
+      `${action.resource_type ?? "resource"} ${action.resource_id ?? "(none)"}${region}: not the action asked for, so it is not waited for ` +
+      `and nothing is recorded as done. Run \`pulumi up\` again; if this repeats, something between this machine and the API is rewriting requests`,
+  );
 }
