@@ -7,7 +7,7 @@ import { ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-a
 import type { Simulator } from "../../provider/simulator";
 import { capture } from "../engine/capture";
 import type { DynamicProviderServer } from "../engine/server";
-import { ACTION_POSTS, actionsFor, backupIds, chaosSimulator, ParallelStack, performedPosts, providerFor, REQUEST_FAULTS, snapshotIds } from "./support";
+import { ACTION_POSTS, actionsFor, backupIds, chaosSimulator, ParallelStack, performedPosts, providerFor, READ_AND_TAG_FAULTS, snapshotIds } from "./support";
 
 let sim: Simulator;
 const servers: DynamicProviderServer[] = [];
@@ -28,7 +28,7 @@ it("a provider killed with converts and transfers in flight: the next run joins 
   const snapshots = snapshotIds(6);
   const backups = backupIds(2, 2);
   // Slow actions (50 and 55 minutes of DigitalOcean time, 3 s here), so they are still running when the process dies.
-  sim = await chaosSimulator({ snapshots: 6, droplets: 2, backupsPerDroplet: 2, faults: REQUEST_FAULTS, actionDurations: { convertMs: 3_000_000, transferMs: 3_300_000 } });
+  sim = await chaosSimulator({ snapshots: 6, droplets: 2, backupsPerDroplet: 2, faults: READ_AND_TAG_FAULTS, actionDurations: { convertMs: 3_000_000, transferMs: 3_300_000 } });
   const { resources } = await capture(() => {
     for (const id of snapshots) new ImageRegionCopy(`copy-${id}`, { imageId: id, regions: ["ams3", "sgp1"] });
     for (const id of backups) new SnapshotFromBackup(`keep-${id}`, { backupId: id });
@@ -74,7 +74,7 @@ it("a provider killed with converts and transfers in flight: the next run joins 
 it("two provider processes declaring the same copies and converts at once both succeed, with one action each", async () => {
   const snapshots = snapshotIds(8);
   const backups = backupIds(2, 2);
-  sim = await chaosSimulator({ snapshots: 8, droplets: 2, backupsPerDroplet: 2, faults: REQUEST_FAULTS });
+  sim = await chaosSimulator({ snapshots: 8, droplets: 2, backupsPerDroplet: 2, faults: READ_AND_TAG_FAULTS });
   const { resources } = await capture(() => {
     for (const id of snapshots) new ImageRegionCopy(`copy-${id}`, { imageId: id, regions: ["ams3", "sfo3", "tor1"] });
     for (const id of backups) new SnapshotFromBackup(`keep-${id}`, { backupId: id });

@@ -5,7 +5,7 @@
  * the Pulumi engine does for independent resources.
  */
 import type { Action } from "../../provider/client/types";
-import { startSimulator, type ActionDurations, type FaultConfig, type Simulator } from "../../provider/simulator";
+import { ROUTE_TEMPLATES, startSimulator, type ActionDurations, type FaultConfig, type Simulator } from "../../provider/simulator";
 import type { CapturedResource, PropertyMap } from "../engine/capture";
 import { preparePackage } from "../engine/package";
 import { ProviderError, startDynamicProvider, type DynamicProviderServer } from "../engine/server";
@@ -28,6 +28,14 @@ export const REQUEST_FAULTS: FaultConfig = {
   stormRetryAfterSeconds: 2,
   latencyMs: { min: 0, max: 1_500 },
 };
+
+/**
+ * The same faults on every route but the action POST. A POST hit three times
+ * running by a 5xx or a drop fails its resource with an error naming the call
+ * (the next run retries it); tests that need every resource of one run to
+ * succeed use these.
+ */
+export const READ_AND_TAG_FAULTS: FaultConfig = { ...REQUEST_FAULTS, routes: ROUTE_TEMPLATES.filter((t) => t !== "POST /v2/images/:id/actions") };
 
 export function snapshotIds(count: number): number[] {
   return Array.from({ length: count }, (_, i) => SNAPSHOT_BASE + i);
