@@ -96,7 +96,7 @@ export async function create(inputs: VaultInputs, config?: StackConfig): Promise
     const observation = await convergeVault(ctx.runtime(), specOf(inputs), undefined, ctx.log);
     return { id, outs: stateOf(inputs, observation) };
   } catch (error) {
-    throw asPartialCreate<VaultObservation>(error, (partial) => stateOf(inputs, partial), id);
+    throw asPartialCreate<VaultObservation>(error, (partial) => stateOf(inputs, partial), id, inputs);
   }
 }
 
@@ -106,7 +106,7 @@ export async function update(id: string, olds: VaultState, news: VaultInputs, co
     const observation = await convergeVault(ctx.runtime(), specOf(news), olds, ctx.log);
     return { outs: stateOf(news, observation) };
   } catch (error) {
-    throw asPartialCreate<VaultObservation>(error, (partial) => stateOf(news, partial), id);
+    throw asPartialCreate<VaultObservation>(error, (partial) => stateOf(news, partial), id, news);
   }
 }
 

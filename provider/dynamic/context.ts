@@ -37,13 +37,25 @@ export function callContext(stackConfig: StackConfig | undefined, label: string)
  * into "resource created but not initialized": the engine keeps the resource in
  * state and the next `pulumi up` updates it instead of creating it again.
  */
-export function asPartialCreate<State>(error: unknown, toState: (partial: State) => Record<string, unknown>, id?: string): unknown {
+export function asPartialCreate<State>(error: unknown, toState: (partial: State) => Record<string, unknown>, id?: string, inputs?: object): unknown {
   if (!(error instanceof IncompleteError)) return error;
   return Object.assign(new Error(error.message), {
     id: id ?? error.id,
-    properties: toState(error.state as State),
+    properties: withProvider(toState(error.state as State), inputs),
     reasons: [error.message],
   });
+}
+
+/**
+ * The server adds the serialized provider (`__provider`) to a successful
+ * result's outputs, but not to an init failure's properties. Without it in the
+ * stored outputs, the engine's next `read` (refresh) or `delete` (destroy) of
+ * the resource fails with "code must be a string, not undefined", so it is
+ * copied from the call's inputs here.
+ */
+function withProvider(properties: Record<string, unknown>, inputs: object | undefined): Record<string, unknown> {
+  const provider = (inputs as Record<string, unknown> | undefined)?.__provider;
+  return typeof provider === "string" ? { ...properties, __provider: provider } : properties;
 }
 
 /** Pulumi stores JSON-like values; an undefined member would fail its serialization. */

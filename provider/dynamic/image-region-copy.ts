@@ -53,7 +53,7 @@ export async function create(inputs: RegionCopyInputs, config?: StackConfig): Pr
     const observation = await convergeRegionCopy(ctx.runtime(), specOf(inputs), undefined, ctx.log);
     return { id: String(observation.imageId), outs: stateOf(inputs, observation) };
   } catch (error) {
-    throw asPartialCreate<RegionCopyObservation>(error, (partial) => stateOf(inputs, partial));
+    throw asPartialCreate<RegionCopyObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
   }
 }
 
@@ -67,7 +67,7 @@ export async function update(id: string, olds: RegionCopyState, news: RegionCopy
     const observation = await convergeRegionCopy(ctx.runtime(), specOf(news), olds, ctx.log);
     return { outs: stateOf(news, observation) };
   } catch (error) {
-    throw asPartialCreate<RegionCopyObservation>(error, (partial) => stateOf(news, partial));
+    throw asPartialCreate<RegionCopyObservation>(error, (partial) => stateOf(news, partial), undefined, news);
   }
 }
 

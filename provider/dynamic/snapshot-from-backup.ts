@@ -68,7 +68,7 @@ export async function create(inputs: SnapshotInputs, config?: StackConfig): Prom
     const observation = await convergeSnapshot(ctx.runtime(), specOf(inputs), ctx.log);
     return { id: String(observation.snapshotId), outs: stateOf(inputs, observation) };
   } catch (error) {
-    throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(inputs, partial));
+    throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
   }
 }
 
@@ -79,7 +79,7 @@ export async function update(id: string, olds: SnapshotState, news: SnapshotInpu
     const observation = await convergeSnapshot(ctx.runtime(), { ...specOf(pinned), knownActionId: olds.actionId ?? undefined }, ctx.log);
     return { outs: stateOf(pinned, { ...observation, actionId: observation.actionId ?? olds.actionId ?? null }) };
   } catch (error) {
-    throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(pinned, partial));
+    throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(pinned, partial), undefined, news);
   }
 }
 
