@@ -82,8 +82,8 @@ export async function read(id: string, props: RegionCopyState, config?: StackCon
 }
 
 /** Deleting the resource leaves the copies: DigitalOcean has no call that removes an image from one region. */
-export async function destroy(id: string, props: RegionCopyState): Promise<void> {
-  console.log(`${LABEL} ${id}: copies in ${(props.transferredRegions ?? []).join(", ") || "no regions"} stay; delete the image itself to remove them`);
+export async function destroy(id: string, props: RegionCopyState, config?: StackConfig): Promise<void> {
+  callContext(config, `${LABEL} ${id}`).log(`copies in ${(props.transferredRegions ?? []).join(", ") || "no regions"} stay; delete the image itself to remove them`);
 }
 
 function specOf(inputs: RegionCopyInputs): RegionCopySpec {

@@ -55,6 +55,8 @@ export async function diff(_id: string, olds: SnapshotState, news: SnapshotInput
   if (news.backupId !== undefined) d.compare("backupId", news.backupId, olds.backupId, { replaces: true });
   if (news.dropletId !== undefined) d.compare("dropletId", news.dropletId, olds.dropletId, { replaces: true });
   d.compare("triggers", news.triggers, olds.triggers, { replaces: true });
+  // A convert that had not finished (a timed-out run, then a refresh) is still owed an update that resumes it.
+  if (olds.imageType !== undefined && olds.imageType !== "snapshot") d.change("imageType");
   if (news.name !== undefined) d.compare("name", news.name, olds.name);
   if (news.description !== undefined) d.compare("description", news.description, olds.description);
   if (news.tags !== undefined) d.compare("tags", news.tags, olds.tags, { equal: sameSet });

@@ -100,6 +100,11 @@ describe("SnapshotFromBackup diff", () => {
     }
   });
 
+  it("owes an update to a snapshot whose convert had not finished, even with nothing declared changed", async () => {
+    const unfinished = { ...snapshotState, imageType: "backup" };
+    expect(await snapshot.diff("111", unfinished, { backupId: 111 })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
   it("leaves undeclared attributes alone", async () => {
     const result = await snapshot.diff("111", snapshotState, { backupId: 111 });
     expect(result.changes).toBe(false);
