@@ -44,6 +44,7 @@ export class RateLimitWaitTooLong extends Error {
 
 interface Waiter {
   deadline: number;
+  urgent: boolean;
   resolve(permit: RateLimitPermit): void;
   reject(error: unknown): void;
   detach(): void;
@@ -90,9 +91,9 @@ export class RateLimiter {
   /**
    * Resolves with a permit once a request may start. Rejects with the signal's
    * reason when aborted, or RateLimitWaitTooLong when the wait would pass `deadline`
-   * (clock ms).
+   * (clock ms). Urgent requests are served before the others, each kind in order.
    */
-  acquire(options: { deadline: number; signal?: AbortSignal }): Promise<RateLimitPermit> {
+  acquire(options: { deadline: number; signal?: AbortSignal; urgent?: boolean }): Promise<RateLimitPermit> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<RateLimitPermit>((resolve, reject) => {
@@ -102,12 +103,14 @@ export class RateLimiter {
       };
       const waiter: Waiter = {
         deadline: options.deadline,
+        urgent: options.urgent ?? false,
         resolve,
         reject,
         detach: () => signal?.removeEventListener("abort", onAbort),
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.queue.push(waiter);
+      const firstOrdinary = waiter.urgent ? this.queue.findIndex((queued) => !queued.urgent) : -1;
+      this.queue.splice(firstOrdinary === -1 ? this.queue.length : firstOrdinary, 0, waiter);
       this.pump();
     });
   }
@@ -135,7 +138,7 @@ export class RateLimiter {
     });
   }
 
-  /** Grants slots first come, first served, sleeping on the Clock while the windows are full. */
+  /** Grants slots in queue order (urgent first), sleeping on the Clock while the windows are full. */
   private async grantInOrder(): Promise<void> {
     while (this.queue.length > 0) {
       const now = this.clock.now();

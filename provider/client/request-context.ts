@@ -12,6 +12,11 @@ export interface RequestContext {
   signal?: AbortSignal;
   /** Whether sending the request twice is harmless (GET, PUT, DELETE, and some POSTs). */
   idempotent: boolean;
+  /**
+   * Starts a slow action: the rate limiter lets it ahead of queued reads, since
+   * every minute an action starts later is a minute longer for the whole run.
+   */
+  urgent?: boolean;
 }
 
 export const REQUEST_CONTEXT = Symbol("digitalocean-image-actions.request-context");

@@ -23,7 +23,7 @@ function maxPerSlidingMinute(times: number[]): number {
 let sim: Simulator;
 afterEach(async () => {
   forgetRateLimiters();
-  await sim.close();
+  await sim?.close();
 });
 
 test("a burst of 1,000 calls stays under 250 per sliding minute, never sees a 429, and runs near the limit's floor", async () => {
@@ -109,4 +109,20 @@ test("the limiter's own accounting never exceeds the window", async () => {
   );
   expect(peak).toBeLessThanOrEqual(10);
   expect(limiter.usage().lastMinute).toBeGreaterThan(0);
+});
+
+test("requests that start actions go ahead of reads queued behind a full window, each kind in arrival order", async () => {
+  const clock = scaledClock(0.0005);
+  const limiter = new RateLimiter(clock, { perMinute: 2, perHour: 1000 });
+  const order: string[] = [];
+  const take = async (name: string, urgent: boolean) => {
+    const permit = await limiter.acquire({ deadline: Infinity, urgent });
+    order.push(name);
+    permit.release({ status: 200 });
+  };
+  // Two requests fill the minute; the rest queue behind it, reads first.
+  await take("read-1", false);
+  await take("read-2", false);
+  await Promise.all([take("read-3", false), take("read-4", false), take("post-1", true), take("read-5", false), take("post-2", true)]);
+  expect(order).toEqual(["read-1", "read-2", "post-1", "post-2", "read-3", "read-4", "read-5"]);
 });
