@@ -352,6 +352,11 @@ export class SimState {
     };
   }
 
+  /** `DELETE /v2/tags/{tag}`: removes the tag from every resource and deletes it, or throws 404. */
+  deleteTag(name: string): void {
+    if (!this.tags.delete(name)) throw notFound();
+  }
+
   /** Tags or untags resources; the tag and every resource must exist (else 404). */
   setTagged(name: string, resources: TagResource[], tagged: boolean): void {
     this.settle();

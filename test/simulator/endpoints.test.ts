@@ -136,6 +136,15 @@ describe("tags", () => {
     expect((await call(sim, "GET", "/v2/images/100000010")).body.image.tags).toEqual([]);
   });
 
+  it("deletes a tag, which leaves the images it was on untagged (204, then 404)", async () => {
+    await call(sim, "POST", "/v2/tags", { name: "doomed" });
+    await call(sim, "POST", "/v2/tags/doomed/resources", { resources: [{ resource_id: "100000010", resource_type: "image" }] });
+    const deleted = await call(sim, "DELETE", "/v2/tags/doomed");
+    expect(deleted.status).toBe(204);
+    expect((await call(sim, "GET", "/v2/images/100000010")).body.image.tags).toEqual([]);
+    expectError(await call(sim, "DELETE", "/v2/tags/doomed"), 404, "not_found");
+  });
+
   it("refuses invalid names, unknown tags, unknown resources and malformed bodies", async () => {
     const bad = await call(sim, "POST", "/v2/tags", { name: "has space" });
     expect(bad.status).toBe(400);

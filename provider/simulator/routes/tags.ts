@@ -57,6 +57,13 @@ export const tagRoutes: Route[] = [
     handle: (ctx) => ({ status: 200, body: { tag: ctx.state.tagView(tagParam(ctx), ctx.baseUrl) } }),
   },
   {
+    template: "DELETE /v2/tags/:tag",
+    handle: (ctx) => {
+      ctx.state.deleteTag(tagParam(ctx));
+      return { status: 204 };
+    },
+  },
+  {
     template: "POST /v2/tags/:tag/resources",
     handle: (ctx) => {
       ctx.state.setTagged(tagParam(ctx), parseResources(ctx), true);
