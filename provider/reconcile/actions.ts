@@ -9,30 +9,32 @@ function sameKind(action: Action, request: ImageActionRequest): boolean {
   return request.type !== "transfer" || action.region_slug === request.region;
 }
 
-/** The newest in-progress action on the image that does what `request` asks, if any. */
-export async function findInFlight(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
-  for await (const action of rt.client.listImageActions(imageId)) {
-    if (action.status === "in-progress" && sameKind(action, request)) return action;
-  }
-  return undefined;
+/** Every action on the image, newest first. */
+export async function listImageActions(rt: Runtime, imageId: number): Promise<Action[]> {
+  const actions: Action[] = [];
+  for await (const action of rt.client.listImageActions(imageId)) actions.push(action);
+  return actions;
+}
+
+/** The newest action in `actions` with `status` that does what `request` asks, if any. */
+function newest(actions: readonly Action[], request: ImageActionRequest, status: Action["status"]): Action | undefined {
+  return actions.find((action) => action.status === status && sameKind(action, request));
 }
 
 /** The newest completed action on the image that does what `request` asks, if any. */
 export async function findCompleted(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
-  for await (const action of rt.client.listImageActions(imageId)) {
-    if (action.status === "completed" && sameKind(action, request)) return action;
-  }
-  return undefined;
+  return newest(await listImageActions(rt, imageId), request, "completed");
 }
 
 /**
  * Starts `request` on the image unless the same action is already in flight.
- * DigitalOcean answers 422 when an identical action is already running, which is
- * what a second pipeline declaring the same thing sees: then the running action
- * is joined instead of failing.
+ * `known` is the image's action list when the caller just read it (one listing
+ * serves every region of a copy). DigitalOcean answers 422 when an identical
+ * action is already running, which is what a second pipeline declaring the same
+ * thing sees: then the running action is joined instead of failing.
  */
-export async function startOrJoin(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log): Promise<Action> {
-  const inFlight = await findInFlight(rt, imageId, request);
+export async function startOrJoin(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
+  const inFlight = newest(known ?? (await listImageActions(rt, imageId)), request, "in-progress");
   if (inFlight) {
     log(`${describe(imageId, request)}: joining action ${inFlight.id} already in progress`);
     return inFlight;
@@ -48,7 +50,8 @@ export async function startOrJoin(rt: Runtime, imageId: number, request: ImageAc
     // The other action may already have finished by now: DigitalOcean then refuses
     // because the work is done ("already available", "not a backup"), so a
     // completed action of the same kind counts too.
-    const raced = (await findInFlight(rt, imageId, request)) ?? (await findCompleted(rt, imageId, request));
+    const current = await listImageActions(rt, imageId);
+    const raced = newest(current, request, "in-progress") ?? newest(current, request, "completed");
     if (!raced) throw error;
     log(`${describe(imageId, request)}: joining action ${raced.id} started concurrently elsewhere`);
     return raced;
@@ -72,6 +75,6 @@ function foreignAction(imageId: number, request: ImageActionRequest, action: Act
   return new DigitalOceanError(
     `DigitalOcean answered the request for the ${describe(imageId, request)} with action ${action.id}, a ${action.type} of ` +
       `${action.resource_type ?? "resource"} ${action.resource_id ?? "(none)"}${region}: not the action asked for, so it is not waited for ` +
-      `and nothing is recorded as done. Run \`pulumi up\` again; if this repeats, something between this machine and the API is rewriting requests`,
+      `and nothing is recorded as done. If this repeats, something between this machine and the API is rewriting requests`,
   );
 }

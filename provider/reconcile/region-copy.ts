@@ -2,7 +2,7 @@ import { ApiError, DigitalOceanError } from "../client/errors";
 import type { Image, ImageActionRequest } from "../client/types";
 import type { Runtime } from "../runtime";
 import { ActionTimeoutError } from "../waiter/errors";
-import { describe, startOrJoin, waitLogged } from "./actions";
+import { describe, listImageActions, startOrJoin, waitLogged } from "./actions";
 import { IncompleteError } from "./errors";
 import type { Log } from "./progress";
 import { assertTransferTargets } from "./regions";
@@ -50,10 +50,11 @@ export async function convergeRegionCopy(
 
   const transferredRegions = new Set(previous?.transferredRegions ?? []);
   const actionIds = new Set(previous?.actionIds ?? []);
+  const known = missing.length > 0 ? await listImageActions(rt, image.id) : [];
   const outcomes = await Promise.allSettled(
     missing.map(async (region) => {
       const request: ImageActionRequest = { type: "transfer", region };
-      const action = await startOrJoin(rt, image.id, request, log);
+      const action = await startOrJoin(rt, image.id, request, log, known);
       actionIds.add(action.id);
       await waitLogged(rt, action, image.id, request, spec.waitTimeoutSeconds, log);
       transferredRegions.add(region);

@@ -34,6 +34,12 @@ describe("convergeRegionCopy", () => {
     expect(Math.max(...posts.map((p) => p.clockMs))).toBeLessThan(Math.min(...completions));
   });
 
+  it("reads the image's action list once for all its missing regions", async () => {
+    await convergeRegionCopy(account.rt, spec(["ams3", "sfo3", "sgp1"]), undefined, () => {});
+    expect(account.sim.requestCounts().byRoute["GET /v2/images/:id/actions"]).toBe(1);
+    expect(transfers()).toBe(3);
+  });
+
   it("writes nothing when run again", async () => {
     const first = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), undefined, () => {});
     account.sim.resetRequests();

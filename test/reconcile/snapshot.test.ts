@@ -1,3 +1,4 @@
+import { request } from "undici";
 import { ApiError } from "../../provider/client/errors";
 import { BackupNotFoundError, IncompleteError } from "../../provider/reconcile/errors";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "../../provider/reconcile/snapshot";
@@ -128,6 +129,18 @@ describe("convergeSnapshot", () => {
     expect(writes).toEqual(expect.arrayContaining(["POST /v2/tags/c/resources", "DELETE /v2/tags/a/resources"]));
     expect(writes.some((w) => w.includes("/tags/b/"))).toBe(false);
     expect(result).toMatchObject({ name: "renamed", tags: ["b", "c"] });
+  });
+
+  it("creates a tag once for many snapshots, and again when it was deleted meanwhile", async () => {
+    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0], tags: ["dr"] }), () => {});
+    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1], tags: ["dr"] }), () => {});
+    expect(account.sim.requestCounts().byRoute["POST /v2/tags"]).toBe(1);
+    expect(account.sim.state.imageView(WEB_BACKUPS[1])?.tags).toEqual(["dr"]);
+
+    await request(`${account.sim.url}/v2/tags/dr`, { method: "DELETE", headers: { authorization: `Bearer ${account.sim.token}` } });
+    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2], tags: ["dr"] }), () => {});
+    expect(account.sim.requestCounts().byRoute["POST /v2/tags"]).toBe(2);
+    expect(account.sim.state.imageView(WEB_BACKUPS[2])?.tags).toEqual(["dr"]);
   });
 });
 
