@@ -14,15 +14,20 @@ export interface Clock {
   readonly scale: number;
 }
 
+const DAY_MS = 86_400_000;
+
 /**
- * A clock whose time runs `1 / scale` times faster than the wall clock, starting
- * from the current wall-clock time. `scaledClock(1)` is the wall clock.
+ * A clock whose time runs `1 / scale` times faster than the wall clock.
+ * `scaledClock(1)` is the wall clock. Scaled clocks agree with the wall clock at
+ * the start of the current UTC day, so two processes with the same scale (a
+ * simulator and a provider process started apart) read the same time, and the
+ * action timestamps one writes mean the same to the other.
  */
 export function scaledClock(scale: number): Clock {
   if (!(scale > 0) || !Number.isFinite(scale)) {
     throw new RangeError(`time scale must be a positive number, got ${scale}`);
   }
-  const realStart = Date.now();
+  const realStart = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   return {
     scale,
     now: () => (scale === 1 ? Date.now() : realStart + (Date.now() - realStart) / scale),
