@@ -17,6 +17,7 @@
  * `GET /_sim/state`, `GET /_sim/faults`, `PUT /_sim/faults`.
  */
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { scaledClock, wallClock, type Clock } from "../clock";
@@ -121,6 +122,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (options.seed) state.seed(options.seed);
   const log = new RequestLog(clock);
   const closing = new AbortController();
+  // Every request delayed by injected latency listens on this one signal until it is answered.
+  setMaxListeners(0, closing.signal);
   let url = "";
 
   const server = createServer(
