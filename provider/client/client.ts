@@ -9,7 +9,7 @@ import { retry } from "./interceptors/retry";
 import { nextPagePath, PER_PAGE, type Page } from "./pagination";
 import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from "./policy/action-match";
 import { backoffDelayMs } from "./policy/backoff";
-import { MAX_IN_FLIGHT, rateLimiterFor, type RateLimiter } from "./rate-limiter";
+import { MAX_IN_FLIGHT, rateLimiterFor, type RateLimiter, type RequestPriority } from "./rate-limiter";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
 import type { Action, BackupPolicy, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "./types";
 import { USER_AGENT } from "./user-agent";
@@ -18,6 +18,11 @@ import { USER_AGENT } from "./user-agent";
 export interface CallOptions {
   /** Cancels the call, including any wait for the rate limit or a retry. */
   signal?: AbortSignal;
+  /**
+   * The call polls actions in flight: it goes ahead of other queued calls and
+   * may use the slice of the hourly budget kept for watching.
+   */
+  watch?: boolean;
 }
 
 /** How to build a DigitalOceanClient; only `connection` is required. */
@@ -69,8 +74,7 @@ interface RequestInit {
   signal?: AbortSignal;
   /** Whether sending it twice is harmless; true for every method but POST unless said otherwise. */
   idempotent?: boolean;
-  /** Goes ahead of other queued requests when the rate limit makes them wait. */
-  urgent?: boolean;
+  priority?: RequestPriority;
 }
 
 /**
@@ -163,7 +167,7 @@ export class DigitalOceanClient {
     const firstSentAt = this.clock.now();
     for (let post = 1; ; post++) {
       try {
-        return await this.json("POST", path, envelope("action", isAction), { body: request, signal: o?.signal, idempotent: false, urgent: true });
+        return await this.json("POST", path, envelope("action", isAction), { body: request, signal: o?.signal, idempotent: false, priority: "start" });
       } catch (error) {
         if (!isAmbiguous(error) || post >= MAX_ACTION_POSTS || o?.signal?.aborted) throw error;
         const created = await this.findActionStartedBy(imageId, request, firstSentAt, o);
@@ -176,7 +180,7 @@ export class DigitalOceanClient {
   /** One page of every action on the account, newest first. */
   async listActions(page: { page: number; perPage: number }, o?: CallOptions): Promise<{ actions: Action[]; total: number; hasNext: boolean }> {
     const params = new URLSearchParams({ page: String(page.page), per_page: String(page.perPage) });
-    const result = await this.json("GET", this.url(`/v2/actions?${params}`), pageOf("actions", isAction), { signal: o?.signal });
+    const result = await this.json("GET", this.url(`/v2/actions?${params}`), pageOf("actions", isAction), { signal: o?.signal, priority: priorityOf(o) });
     const total = result.meta?.total ?? result.items.length;
     const hasNext = result.links?.pages?.next !== undefined || page.page * page.perPage < total;
     return { actions: result.items, total, hasNext };
@@ -184,7 +188,7 @@ export class DigitalOceanClient {
 
   /** One action by id. */
   async getAction(id: number, o?: CallOptions): Promise<Action> {
-    return this.json("GET", this.url(`/v2/actions/${idSegment(id)}`), envelope("action", isAction), { signal: o?.signal });
+    return this.json("GET", this.url(`/v2/actions/${idSegment(id)}`), envelope("action", isAction), { signal: o?.signal, priority: priorityOf(o) });
   }
 
   /** The Droplet's backups (DigitalOcean lists them oldest first). */
@@ -276,7 +280,7 @@ export class DigitalOceanClient {
       deadline: this.clock.now() + this.callTimeoutMs,
       signal: init.signal,
       idempotent: init.idempotent ?? method !== "POST",
-      urgent: init.urgent ?? false,
+      priority: init.priority ?? "normal",
     };
     const options: ContextualDispatchOptions & Dispatcher.RequestOptions = {
       method,
@@ -308,6 +312,10 @@ function isAmbiguous(error: unknown): boolean {
   if (error instanceof ApiError) return error.status >= 500;
   if (error instanceof NetworkError) return error.code !== "ECONNREFUSED";
   return error instanceof RequestTimeoutError || error instanceof ResponseBodyError;
+}
+
+function priorityOf(o: CallOptions | undefined): RequestPriority {
+  return o?.watch ? "watch" : "normal";
 }
 
 function idSegment(id: number): string {

@@ -10,6 +10,26 @@ export interface RateLimits {
 /** DigitalOcean's limits per token: 250 requests in any minute, 5,000 in any hour. */
 export const DIGITALOCEAN_RATE_LIMITS: RateLimits = { perMinute: 250, perHour: 5_000 };
 
+/**
+ * Which requests go first when the limit makes them queue:
+ * - `watch`: polls of actions in flight. They go first and may use a slice of
+ *   the hourly budget the others may not, so every wait can still see its
+ *   action finish after a big run has spent the rest of the hour.
+ * - `start`: requests that start actions. An action takes minutes and a read
+ *   milliseconds: every minute an action starts later is a minute longer for the run.
+ * - `normal`: everything else, in arrival order.
+ */
+export type RequestPriority = "watch" | "start" | "normal";
+
+const RANK: Record<RequestPriority, number> = { watch: 2, start: 1, normal: 0 };
+
+/**
+ * Requests an hour kept for `watch` requests: a shared poller at its 30 s cap
+ * sends 120 an hour, and the rest covers lookups of actions that fell off the
+ * first page of the account's action list. 4% of DigitalOcean's 5,000.
+ */
+export const WATCH_RESERVE_PER_HOUR = 200;
+
 /** Response headers as undici gives them. */
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -44,7 +64,7 @@ export class RateLimitWaitTooLong extends Error {
 
 interface Waiter {
   deadline: number;
-  urgent: boolean;
+  priority: RequestPriority;
   resolve(permit: RateLimitPermit): void;
   reject(error: unknown): void;
   detach(): void;
@@ -82,18 +102,23 @@ export class RateLimiter {
   private wake = new AbortController();
   private pumping = false;
 
+  /** Never more than a tenth of a small test limit, so the others always have most of it. */
+  private readonly watchReserve: number;
+
   constructor(
     private readonly clock: Clock,
     readonly limits: RateLimits = DIGITALOCEAN_RATE_LIMITS,
     private readonly maxInFlight = MAX_IN_FLIGHT,
-  ) {}
+  ) {
+    this.watchReserve = Math.min(WATCH_RESERVE_PER_HOUR, Math.floor(limits.perHour / 10));
+  }
 
   /**
    * Resolves with a permit once a request may start. Rejects with the signal's
    * reason when aborted, or RateLimitWaitTooLong when the wait would pass `deadline`
-   * (clock ms). Urgent requests are served before the others, each kind in order.
+   * (clock ms). Queued requests are served by priority, each priority in arrival order.
    */
-  acquire(options: { deadline: number; signal?: AbortSignal; urgent?: boolean }): Promise<RateLimitPermit> {
+  acquire(options: { deadline: number; signal?: AbortSignal; priority?: RequestPriority }): Promise<RateLimitPermit> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<RateLimitPermit>((resolve, reject) => {
@@ -103,14 +128,16 @@ export class RateLimiter {
       };
       const waiter: Waiter = {
         deadline: options.deadline,
-        urgent: options.urgent ?? false,
+        priority: options.priority ?? "normal",
         resolve,
         reject,
         detach: () => signal?.removeEventListener("abort", onAbort),
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      const firstOrdinary = waiter.urgent ? this.queue.findIndex((queued) => !queued.urgent) : -1;
-      this.queue.splice(firstOrdinary === -1 ? this.queue.length : firstOrdinary, 0, waiter);
+      const behind = this.queue.findIndex((queued) => RANK[queued.priority] < RANK[waiter.priority]);
+      this.queue.splice(behind === -1 ? this.queue.length : behind, 0, waiter);
+      // The head of the queue changed: what it waits for may have too.
+      if (behind === 0) this.wake.abort();
       this.pump();
     });
   }
@@ -138,11 +165,11 @@ export class RateLimiter {
     });
   }
 
-  /** Grants slots in queue order (urgent first), sleeping on the Clock while the windows are full. */
+  /** Grants slots in queue order, sleeping on the Clock while the windows are full. */
   private async grantInOrder(): Promise<void> {
     while (this.queue.length > 0) {
       const now = this.clock.now();
-      const delay = this.delayBeforeNextStart(now);
+      const delay = this.delayBeforeNextStart(now, this.queue[0].priority);
       if (delay === 0) {
         const waiter = this.queue.shift()!;
         waiter.detach();
@@ -198,14 +225,14 @@ export class RateLimiter {
     };
   }
 
-  /** 0 when a request may start now; else how long to wait (Infinity: until a request in flight finishes). */
-  private delayBeforeNextStart(now: number): number {
+  /** 0 when a request of `priority` may start now; else how long to wait (Infinity: until a request in flight finishes). */
+  private delayBeforeNextStart(now: number, priority: RequestPriority): number {
     this.prune(now);
     const delays = [
       this.inFlight >= this.maxInFlight ? Infinity : 0,
       Math.max(0, this.pausedUntil - now),
       this.windowDelay(now, MINUTE_MS, this.limits.perMinute),
-      this.windowDelay(now, HOUR_MS, this.limits.perHour),
+      this.windowDelay(now, HOUR_MS, priority === "watch" ? this.limits.perHour : this.limits.perHour - this.watchReserve),
     ];
     const budget = this.serverBudget;
     if (budget && budget.remaining <= 0) {

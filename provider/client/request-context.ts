@@ -1,4 +1,5 @@
 import type { Dispatcher } from "undici";
+import type { RequestPriority } from "./rate-limiter";
 
 /**
  * What the interceptors need to know about the call a request belongs to. It
@@ -12,11 +13,8 @@ export interface RequestContext {
   signal?: AbortSignal;
   /** Whether sending the request twice is harmless (GET, PUT, DELETE, and some POSTs). */
   idempotent: boolean;
-  /**
-   * Starts a slow action: the rate limiter lets it ahead of queued reads, since
-   * every minute an action starts later is a minute longer for the whole run.
-   */
-  urgent?: boolean;
+  /** Where the request queues when the rate limit makes requests wait. */
+  priority?: RequestPriority;
 }
 
 export const REQUEST_CONTEXT = Symbol("digitalocean-image-actions.request-context");

@@ -110,7 +110,7 @@ export class ActionPoller {
     try {
       // More pages pay off only while one page may serve several missing actions at once.
       for (let hasNext = true; hasNext && (page === 1 || missing.size >= 2) && page <= due.size; page++) {
-        const result = await this.client.listActions({ page, perPage: PER_PAGE });
+        const result = await this.client.listActions({ page, perPage: PER_PAGE }, { watch: true });
         for (const action of result.actions) {
           missing.delete(action.id);
           this.deliver(action);
@@ -129,7 +129,7 @@ export class ActionPoller {
 
   private async lookOne(id: number): Promise<void> {
     try {
-      this.deliver(await this.client.getAction(id));
+      this.deliver(await this.client.getAction(id, { watch: true }));
     } catch (error) {
       this.failOnPermanent(error, new Set([id]));
     }

@@ -115,8 +115,8 @@ test("requests that start actions go ahead of reads queued behind a full window,
   const clock = scaledClock(0.0005);
   const limiter = new RateLimiter(clock, { perMinute: 2, perHour: 1000 });
   const order: string[] = [];
-  const take = async (name: string, urgent: boolean) => {
-    const permit = await limiter.acquire({ deadline: Infinity, urgent });
+  const take = async (name: string, start: boolean) => {
+    const permit = await limiter.acquire({ deadline: Infinity, priority: start ? "start" : "normal" });
     order.push(name);
     permit.release({ status: 200 });
   };
@@ -125,4 +125,23 @@ test("requests that start actions go ahead of reads queued behind a full window,
   await take("read-2", false);
   await Promise.all([take("read-3", false), take("read-4", false), take("post-1", true), take("read-5", false), take("post-2", true)]);
   expect(order).toEqual(["read-1", "read-2", "post-1", "post-2", "read-3", "read-4", "read-5"]);
+});
+
+test("a spent hour still lets polls of actions in flight through, from the slice kept for watching", async () => {
+  const clock = scaledClock(0.0005);
+  const limiter = new RateLimiter(clock, { perMinute: 1000, perHour: 100 });
+  const stop = new AbortController();
+  const take = async (priority: "watch" | "normal") => (await limiter.acquire({ deadline: Infinity, priority, signal: stop.signal })).release({ status: 200 });
+  // Ordinary requests may use 90 of the 100: the other 10 are kept for watching.
+  for (let i = 0; i < 90; i++) await take("normal");
+  const done: string[] = [];
+  const blocked = take("normal").then(() => done.push("normal"), () => undefined);
+  await Promise.all(Array.from({ length: 10 }, () => take("watch")));
+  expect(limiter.usage().lastHour).toBe(100);
+  // An eleventh poll waits like everyone else: the reserve is spent too.
+  const extra = take("watch").then(() => done.push("watch"), () => undefined);
+  await clock.sleep(60_000);
+  expect(done).toEqual([]);
+  stop.abort();
+  await Promise.all([blocked, extra]);
 });

@@ -12,7 +12,7 @@ import { pathOf, requestContext } from "../request-context";
 export function rateLimit(limiter: RateLimiter): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {
     const context = requestContext(opts);
-    limiter.acquire({ deadline: context.deadline, signal: context.signal, urgent: context.urgent }).then(
+    limiter.acquire({ deadline: context.deadline, signal: context.signal, priority: context.priority }).then(
       (permit) => {
         try {
           dispatch(opts, new ReportingHandler(handler, permit));
