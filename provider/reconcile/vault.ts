@@ -35,7 +35,7 @@ export interface Generation {
 }
 
 export interface VaultObservation {
-  /** Newest first; at most `keep` long. */
+  /** Newest first; at most `keep` long, except after a run that stopped before retiring the ones beyond it. */
   generations: Generation[];
   /** Snapshots this run deleted because they fell beyond `keep`. */
   retiredSnapshotIds: number[];
@@ -108,13 +108,31 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
       updated.push(generation);
     }
   }
-  const observation: VaultObservation = { generations: updated, retiredSnapshotIds: [] };
   if (failures.length > 0) {
-    throw new IncompleteError(`${failures.join("; ")}. Run \`pulumi up\` again to finish; nothing done so far is repeated.`, vaultId(spec.dropletId), observation);
+    // The generations beyond keep stay recorded, not deleted: state is the only record that the vault made
+    // them, so the run that finishes the copies retires them. Dropped here, they would be left behind for good.
+    throw new IncompleteError<VaultObservation>(
+      `${failures.join("; ")}. Run \`pulumi up\` again to finish; nothing done so far is repeated.`,
+      vaultId(spec.dropletId),
+      { generations: [...updated, ...retired], retiredSnapshotIds: [] },
+    );
   }
-  for (const generation of retired) {
+  const observation: VaultObservation = { generations: updated, retiredSnapshotIds: [] };
+  for (const [i, generation] of retired.entries()) {
     log(`retiring generation ${generation.rotationKey}: deleting snapshot ${generation.snapshotId} (beyond keep=${spec.keep})`);
-    await deleteSnapshot(rt, generation.snapshotId, log);
+    try {
+      await deleteSnapshot(rt, generation.snapshotId, log);
+    } catch (error) {
+      if (!(error instanceof DigitalOceanError)) throw error;
+      // A plain failure would make the engine keep the previous state, which lacks a generation made in this run.
+      throw new IncompleteError<VaultObservation>(
+        `retiring generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}. ` +
+          `Run \`pulumi up\` again to finish; nothing done so far is repeated.`,
+        vaultId(spec.dropletId),
+        { generations: [...updated, ...retired.slice(i)], retiredSnapshotIds: observation.retiredSnapshotIds },
+        { cause: error },
+      );
+    }
     observation.retiredSnapshotIds.push(generation.snapshotId);
   }
   return observation;

@@ -73,6 +73,7 @@ export type SimulatorState = Pick<
   | "listActions"
   | "action"
   | "listDroplets"
+  | "backups"
   | "listRegions"
   | "snapshot"
 >;
