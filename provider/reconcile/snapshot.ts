@@ -50,27 +50,30 @@ const CONVERT: ImageActionRequest = { type: "convert" };
 export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log): Promise<SnapshotObservation> {
   const backupId = spec.backupId ?? (await newestBackupId(rt, requireDroplet(spec), spec.takenAfter, log));
   let image = await getBackup(rt, backupId);
-  let actionId: number | null = null;
-
-  if (image.type === "backup") {
-    const action = await startOrJoin(rt, backupId, CONVERT, log);
-    actionId = action.id;
-    try {
-      await waitLogged(rt, action, backupId, CONVERT, spec.waitTimeoutSeconds, log);
-    } catch (error) {
-      throw incomplete(error, observe(image, actionId), spec);
-    }
-    image = await rt.client.getImage(backupId);
-  } else if (image.type === "snapshot") {
-    actionId = spec.knownActionId ?? (await findCompleted(rt, backupId, CONVERT))?.id ?? null;
-  } else {
+  if (image.type !== "backup" && image.type !== "snapshot") {
     throw new DigitalOceanError(
       `image ${backupId} is a ${image.type} image, not a backup: backupId must name one of a Droplet's backups ` +
         `(or a snapshot already converted from one)`,
     );
   }
-
-  image = await applyAttributes(rt, image, spec);
+  // From here the backup is chosen and may be converting: a failure must leave it recorded (and, with
+  // dropletId, pinned), or the next run would pick the next-older backup and convert that one too.
+  let actionId: number | null = null;
+  try {
+    if (image.type === "backup") {
+      const action = await startOrJoin(rt, backupId, CONVERT, log);
+      actionId = action.id;
+      await waitLogged(rt, action, backupId, CONVERT, spec.waitTimeoutSeconds, log);
+      image = await rt.client.getImage(backupId);
+    } else {
+      actionId = spec.knownActionId ?? (await findCompleted(rt, backupId, CONVERT))?.id ?? null;
+    }
+    // One step at a time, so a failure records what was already written.
+    image = await applyNameAndDescription(rt, image, spec);
+    image = await applyTags(rt, image, spec.tags);
+  } catch (error) {
+    throw incomplete(error, observe(image, actionId), spec);
+  }
   return observe(image, actionId);
 }
 
@@ -95,16 +98,18 @@ export async function deleteSnapshot(rt: Runtime, snapshotId: number, log: Log):
   }
 }
 
-/** Renames, describes and tags the image as declared, writing only what differs. */
-export async function applyAttributes(rt: Runtime, image: Image, spec: Pick<SnapshotSpec, "name" | "description" | "tags">): Promise<Image> {
+/** Renames and describes the image as declared, writing only what differs. */
+async function applyNameAndDescription(rt: Runtime, image: Image, spec: Pick<SnapshotSpec, "name" | "description">): Promise<Image> {
   const update: { name?: string; description?: string } = {};
   if (spec.name !== undefined && spec.name !== image.name) update.name = spec.name;
   if (spec.description !== undefined && spec.description !== image.description) update.description = spec.description;
-  let current = Object.keys(update).length > 0 ? await rt.client.updateImage(image.id, update) : image;
-  if (spec.tags !== undefined && (await syncTags(rt, image.id, current.tags ?? [], spec.tags))) {
-    current = { ...current, tags: [...spec.tags] };
-  }
-  return current;
+  return Object.keys(update).length > 0 ? rt.client.updateImage(image.id, update) : image;
+}
+
+/** Makes the image carry exactly the declared tags, when they are declared. */
+async function applyTags(rt: Runtime, image: Image, tags: string[] | undefined): Promise<Image> {
+  if (tags === undefined || !(await syncTags(rt, image.id, image.tags ?? [], tags))) return image;
+  return { ...image, tags: [...tags] };
 }
 
 /** The newest backup of the Droplet; it is then pinned in state so later runs keep the same one. */

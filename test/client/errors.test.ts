@@ -59,7 +59,7 @@ test("an API error carries status, id, request id, method and path, and never th
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toBeInstanceOf(DigitalOceanError);
     const api = error as ApiError;
-    expect(api).toMatchObject({ status: 404, id: "not_found", method: "GET", path: "/v2/images/424242" });
+    expect(api).toMatchObject({ status: 404, errorId: "not_found", method: "GET", path: "/v2/images/424242" });
     expect(api.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(api.message).toBe(`DigitalOcean API 404 not_found on GET /v2/images/424242: The resource you requested could not be found. (request_id ${api.requestId})`);
     expect(ApiError.isNotFound(api)).toBe(true);
@@ -68,10 +68,10 @@ test("an API error carries status, id, request id, method and path, and never th
     expect(JSON.stringify(client)).not.toContain(TOKEN);
 
     const refused = await new DigitalOceanClient({ connection: { token: "dop_v1_wrong", apiEndpoint: sim.url }, clock: sim.clock }).getImage(SNAPSHOT).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ status: 401, id: "unauthorized" });
+    expect(refused).toMatchObject({ status: 401, errorId: "unauthorized" });
 
     const unprocessable = await client.startImageAction(SNAPSHOT, { type: "convert" }).catch((e: unknown) => e);
-    expect(unprocessable).toMatchObject({ status: 422, id: "unprocessable_entity", method: "POST", path: `/v2/images/${SNAPSHOT}/actions` });
+    expect(unprocessable).toMatchObject({ status: 422, errorId: "unprocessable_entity", method: "POST", path: `/v2/images/${SNAPSHOT}/actions` });
     expectNoToken(unprocessable);
   } finally {
     await client.close();
@@ -103,7 +103,7 @@ test("a non-JSON error page becomes an ApiError quoting it briefly, with x-reque
     (c) => c.getImage(5),
   );
   expect(error).toBeInstanceOf(ApiError);
-  expect(error).toMatchObject({ status: 403, id: "unknown", requestId: "req-7" });
+  expect(error).toMatchObject({ status: 403, errorId: "unknown", requestId: "req-7" });
   expect(error.message).toContain("text/html");
   expect(error.message.length).toBeLessThan(400);
 });

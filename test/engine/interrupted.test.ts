@@ -93,3 +93,72 @@ it("the next up joins a convert still in flight instead of starting another", as
   expect(account.count(ACTION_POST)).toBe(1);
   await account.server.waitForLog(`convert of backup ${backupId}: joining action ${convert.id} already in progress`);
 });
+
+describe("an API failure after the backup is chosen", () => {
+  const DROPLET = 3164600;
+  const OLDER = 100000601;
+  const NEWEST = 100000602;
+  let stack: EngineStack;
+  beforeAll(() => {
+    stack = new EngineStack(account.server);
+  });
+  const program = (name: string) => () => {
+    new SnapshotFromBackup("api-kept", { dropletId: DROPLET, name, tags: ["dr"] });
+  };
+
+  async function withFault(route: string, run: () => Promise<unknown>): Promise<Step> {
+    account.sim.setFaults({ serverErrorRate: 1, routes: [route] });
+    try {
+      const [step] = await failedSteps(run());
+      return step;
+    } finally {
+      account.sim.setFaults({});
+    }
+  }
+
+  it("a create whose tagging fails after the convert keeps the resource, pinned to that backup", async () => {
+    account.sim.state.addDroplet({
+      id: DROPLET,
+      name: "api-01",
+      region: "nyc3",
+      backups: [
+        { id: OLDER, name: "api-01 2025-06-03", created_at: "2025-06-03T04:00:00Z", size_gigabytes: 1 },
+        { id: NEWEST, name: "api-01 2025-06-04", created_at: "2025-06-04T04:00:00Z", size_gigabytes: 1 },
+      ],
+    });
+
+    const step = await withFault("POST /v2/tags", () => upProgram(stack, program("api-kept")));
+
+    expect(step.op).toBe("create");
+    expect(step.error?.message).toMatch(/^DigitalOcean API 50\d \w+ on POST \/v2\/tags:/);
+    const kept = stack.get("api-kept");
+    expect(kept.id).toBe(String(NEWEST));
+    expect(kept.initErrors).toHaveLength(1);
+    expect(kept.outputs).toMatchObject({ snapshotId: NEWEST, backupId: NEWEST, dropletId: DROPLET, imageType: "snapshot", name: "api-kept" });
+    expect(typeof kept.outputs.__provider).toBe("string");
+  });
+
+  it("the next up tags the same snapshot and converts no other backup", async () => {
+    account.sim.resetRequests();
+
+    const { steps } = await upProgram(stack, program("api-kept"));
+
+    expect(steps.map((s) => s.op)).toEqual(["update"]);
+    expect(stack.get("api-kept").initErrors).toBeUndefined();
+    expect(stack.get("api-kept").outputs).toMatchObject({ snapshotId: NEWEST, tags: ["dr"] });
+    expect(account.count(ACTION_POST)).toBe(0);
+    expect(converts(NEWEST)).toHaveLength(1);
+    expect(converts(OLDER)).toEqual([]);
+  });
+
+  it("an update that fails before writing leaves the state as it was, not replaced by the API's error id", async () => {
+    const before = structuredClone(stack.get("api-kept"));
+
+    const step = await withFault("GET /v2/images/:id", () => upProgram(stack, program("api-renamed")));
+
+    expect(step.op).toBe("update");
+    expect(step.error?.message).toMatch(new RegExp(`^DigitalOcean API 50\\d \\w+ on GET /v2/images/${NEWEST}:`));
+    expect(stack.get("api-kept")).toEqual(before);
+    expect(account.sim.state.imageView(NEWEST)?.name).toBe("api-kept");
+  });
+});

@@ -3,8 +3,12 @@ import { DigitalOceanError } from "./digitalocean-error";
 /** What DigitalOcean answered to a request that did not succeed. */
 export interface ApiErrorDetails {
   status: number;
-  /** DigitalOcean's error id, e.g. `not_found`; `unknown` when the body had none. */
-  id: string;
+  /**
+   * DigitalOcean's error id, e.g. `not_found`; `unknown` when the body had none.
+   * Not named `id`: Pulumi's dynamic-provider server reads an error's `id` as
+   * "resource created but not initialized" and would record it as a resource id.
+   */
+  errorId: string;
   /** DigitalOcean's own explanation, or a description of the unreadable body. */
   apiMessage: string;
   requestId?: string;
@@ -16,7 +20,7 @@ export interface ApiErrorDetails {
 /** A non-2xx answer from the DigitalOcean API. */
 export class ApiError extends DigitalOceanError {
   readonly status: number;
-  readonly id: string;
+  readonly errorId: string;
   readonly apiMessage: string;
   readonly requestId?: string;
   readonly method: string;
@@ -24,9 +28,9 @@ export class ApiError extends DigitalOceanError {
 
   constructor(details: ApiErrorDetails) {
     const requestPart = details.requestId ? ` (request_id ${details.requestId})` : "";
-    super(`DigitalOcean API ${details.status} ${details.id} on ${details.method} ${details.path}: ${details.apiMessage}${requestPart}`);
+    super(`DigitalOcean API ${details.status} ${details.errorId} on ${details.method} ${details.path}: ${details.apiMessage}${requestPart}`);
     this.status = details.status;
-    this.id = details.id;
+    this.errorId = details.errorId;
     this.apiMessage = details.apiMessage;
     this.requestId = details.requestId;
     this.method = details.method;

@@ -65,7 +65,7 @@ class ApiErrorHandler implements Dispatcher.DispatchHandler {
       status,
       method,
       path,
-      id: body?.id ?? "unknown",
+      errorId: body?.id ?? "unknown",
       apiMessage: body?.message ?? describeUnreadableBody(text, headers["content-type"]),
       requestId: body?.request_id ?? (typeof headerRequestId === "string" ? headerRequestId : undefined),
     });
