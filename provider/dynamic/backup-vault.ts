@@ -119,7 +119,7 @@ export async function read(id: string, props: VaultState, config?: StackConfig):
 
 export async function destroy(id: string, props: VaultState, config?: StackConfig): Promise<void> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  await deleteVault(ctx.runtime(), props, ctx.log);
+  await deleteVault(ctx.runtime(), props, props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log);
 }
 
 function specOf(inputs: VaultInputs): VaultSpec {

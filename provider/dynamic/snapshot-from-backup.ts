@@ -93,9 +93,9 @@ export async function read(id: string, props: SnapshotState, config?: StackConfi
   return { id, props: stateOf(props, { ...observation, actionId: props.actionId }) };
 }
 
-export async function destroy(id: string, _props: SnapshotState, config?: StackConfig): Promise<void> {
+export async function destroy(id: string, props: SnapshotState, config?: StackConfig): Promise<void> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  await deleteSnapshot(ctx.runtime(), Number(id), ctx.log);
+  await deleteSnapshot(ctx.runtime(), Number(id), props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log);
 }
 
 function specOf(inputs: SnapshotInputs): SnapshotSpec {

@@ -26,6 +26,11 @@ export async function findCompleted(rt: Runtime, imageId: number, request: Image
   return newest(await listImageActions(rt, imageId), request, "completed");
 }
 
+/** The newest action on the image that does what `request` asks and is still running, if any. */
+export async function findInFlight(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
+  return newest(await listImageActions(rt, imageId), request, "in-progress");
+}
+
 /**
  * Starts `request` on the image unless the same action is already in flight.
  * `known` is the image's action list when the caller just read it (one listing

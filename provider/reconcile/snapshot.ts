@@ -1,8 +1,8 @@
-import { ActionTimeoutError } from "../waiter/errors";
+import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
 import { ApiError, DigitalOceanError } from "../client/errors";
 import type { Image, ImageActionRequest } from "../client/types";
 import type { Runtime } from "../runtime";
-import { findCompleted, startOrJoin, waitLogged } from "./actions";
+import { describe, findCompleted, findInFlight, startOrJoin, waitLogged } from "./actions";
 import { BackupNotFoundError, IncompleteError } from "./errors";
 import type { Log } from "./progress";
 import { syncTags } from "./tags";
@@ -83,14 +83,34 @@ export async function readSnapshot(rt: Runtime, snapshotId: number): Promise<Sna
   return image && observe(image, null);
 }
 
-/** Deletes the snapshot; an image already gone, or never converted, leaves nothing to do. */
-export async function deleteSnapshot(rt: Runtime, snapshotId: number, log: Log): Promise<void> {
-  const image = await getOrUndefined(rt, snapshotId);
-  if (!image) return;
-  if (image.type === "backup") {
-    log(`image ${snapshotId} is still a backup (its convert never completed); DigitalOcean expires backups itself, nothing deleted`);
-    return;
+/**
+ * Deletes the snapshot; an image already gone, or a backup never converted, leaves nothing to do.
+ * A convert still in flight is waited for first: deleted before it finished, the backup would
+ * become a snapshot afterwards that no stack records, billed until someone notices.
+ */
+export async function deleteSnapshot(rt: Runtime, snapshotId: number, waitTimeoutSeconds: number, log: Log): Promise<void> {
+  let image = await getOrUndefined(rt, snapshotId);
+  if (image?.type === "backup") {
+    const converting = await findInFlight(rt, snapshotId, CONVERT);
+    if (!converting) {
+      log(`image ${snapshotId} is still a backup (its convert never completed); DigitalOcean expires backups itself, nothing deleted`);
+      return;
+    }
+    log(`${describe(snapshotId, CONVERT)}: action ${converting.id} is still running; waiting for it before deleting the snapshot it makes`);
+    try {
+      await waitLogged(rt, converting, snapshotId, CONVERT, waitTimeoutSeconds, log);
+    } catch (error) {
+      if (error instanceof ActionErroredError) return;
+      if (!(error instanceof ActionTimeoutError)) throw error;
+      throw new DigitalOceanError(
+        `cannot delete snapshot ${snapshotId} yet: its convert (action ${converting.id}) was still running after ${waitTimeoutSeconds} s, ` +
+          `and deleting the backup now would leave the snapshot it makes behind. Run the delete again once the convert has finished`,
+        { cause: error },
+      );
+    }
+    image = await getOrUndefined(rt, snapshotId);
   }
+  if (!image) return;
   try {
     await rt.client.deleteImage(snapshotId);
   } catch (error) {

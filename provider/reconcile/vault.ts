@@ -121,7 +121,7 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
   for (const [i, generation] of retired.entries()) {
     log(`retiring generation ${generation.rotationKey}: deleting snapshot ${generation.snapshotId} (beyond keep=${spec.keep})`);
     try {
-      await deleteSnapshot(rt, generation.snapshotId, log);
+      await deleteSnapshot(rt, generation.snapshotId, spec.waitTimeoutSeconds, log);
     } catch (error) {
       if (!(error instanceof DigitalOceanError)) throw error;
       // A plain failure would make the engine keep the previous state, which lacks a generation made in this run.
@@ -148,9 +148,11 @@ export async function readVault(rt: Runtime, previous: VaultObservation): Promis
   return { ...previous, generations };
 }
 
-/** Deletes every snapshot the vault kept. */
-export async function deleteVault(rt: Runtime, previous: VaultObservation, log: Log): Promise<void> {
-  for (const generation of previous.generations) await deleteSnapshot(rt, generation.snapshotId, log);
+/** Deletes every snapshot the vault kept, and the one a pending generation's convert is making. */
+export async function deleteVault(rt: Runtime, previous: VaultObservation, waitTimeoutSeconds: number, log: Log): Promise<void> {
+  const snapshotIds = previous.generations.map((generation) => generation.snapshotId);
+  if (previous.pending) snapshotIds.push(previous.pending.backupId);
+  for (const snapshotId of snapshotIds) await deleteSnapshot(rt, snapshotId, waitTimeoutSeconds, log);
 }
 
 async function refreshGeneration(rt: Runtime, generation: Generation, spec: VaultSpec, log: Log): Promise<Generation> {

@@ -155,18 +155,46 @@ describe("readSnapshot and deleteSnapshot", () => {
 
   it("deletes the snapshot, and treats one already gone as done", async () => {
     await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0] }), () => {});
-    await deleteSnapshot(account.rt, WEB_BACKUPS[0], () => {});
+    await deleteSnapshot(account.rt, WEB_BACKUPS[0], WAIT, () => {});
     await expect(account.rt.client.getImage(WEB_BACKUPS[0])).rejects.toBeInstanceOf(ApiError);
     account.sim.resetRequests();
-    await expect(deleteSnapshot(account.rt, WEB_BACKUPS[0], () => {})).resolves.toBeUndefined();
+    await expect(deleteSnapshot(account.rt, WEB_BACKUPS[0], WAIT, () => {})).resolves.toBeUndefined();
     expect(account.writes()).toEqual([]);
   });
 
   it("never tries to delete an image that is still a backup", async () => {
     const { log, lines } = collectingLog();
-    await deleteSnapshot(account.rt, WEB_BACKUPS[3], log);
+    await deleteSnapshot(account.rt, WEB_BACKUPS[3], WAIT, log);
     expect(account.writes()).toEqual([]);
     expect(account.sim.state.imageView(WEB_BACKUPS[3])?.type).toBe("backup");
     expect(lines.join("\n")).toMatch(/still a backup/);
+  });
+
+  it("waits for a convert still in flight, then deletes the snapshot it made", async () => {
+    const timedOut = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {}).catch((e: unknown) => e);
+    expect(timedOut).toBeInstanceOf(IncompleteError);
+    expect(account.sim.state.imageView(WEB_BACKUPS[2])?.type).toBe("backup");
+    account.sim.resetRequests();
+    const { log, lines } = collectingLog();
+
+    await deleteSnapshot(account.rt, WEB_BACKUPS[2], WAIT, log);
+
+    expect(account.sim.state.imageView(WEB_BACKUPS[2])).toBeUndefined();
+    expect(account.writes().map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /v2/images/${WEB_BACKUPS[2]}`]);
+    expect(converts(WEB_BACKUPS[2])).toBe(1);
+    expect(lines.join("\n")).toMatch(/still running; waiting for it before deleting/);
+  });
+
+  it("refuses to delete while a convert outlives the wait, writing nothing", async () => {
+    // A 500 GB backup: its convert takes over 9 minutes, far beyond a 10 s wait.
+    const big = account.sim.state.addBackup(WEB_DROPLET, { name: "web-01 big", size_gigabytes: 500 }).id;
+    await convergeSnapshot(account.rt, spec({ backupId: big, waitTimeoutSeconds: 10 }), () => {}).catch(() => undefined);
+    account.sim.resetRequests();
+
+    const error = await deleteSnapshot(account.rt, big, 10, () => {}).catch((e: unknown) => e);
+
+    expect((error as Error).message).toMatch(new RegExp(`cannot delete snapshot ${big} yet: its convert \\(action \\d+\\) was still running after 10 s`));
+    expect(account.writes()).toEqual([]);
+    expect(account.sim.state.imageView(big)?.type).toBe("backup");
   });
 });
