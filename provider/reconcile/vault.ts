@@ -1,6 +1,6 @@
 import { DigitalOceanError } from "../client/errors";
 import type { Runtime } from "../runtime";
-import { IncompleteError } from "./errors";
+import { BackupNotFoundError, IncompleteError } from "./errors";
 import type { Log } from "./progress";
 import { convergeRegionCopy, readRegionCopy } from "./region-copy";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation } from "./snapshot";
@@ -95,14 +95,22 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
     generations = [toGeneration(spec.rotationKey, spec.dropletId, snapshot), ...generations];
   }
 
-  const kept = generations.slice(0, spec.keep);
-  const retired = generations.slice(spec.keep);
+  // A generation whose snapshot was deleted by hand no longer counts towards keep, so an older one stays instead.
   const updated: Generation[] = [];
+  const retired: Generation[] = [];
   const failures: string[] = [];
-  for (const generation of kept) {
+  for (const generation of generations) {
+    if (updated.length >= spec.keep) {
+      retired.push(generation);
+      continue;
+    }
     try {
       updated.push(await refreshGeneration(rt, generation, spec, log));
     } catch (error) {
+      if (error instanceof BackupNotFoundError) {
+        log(`generation ${generation.rotationKey}: snapshot ${generation.snapshotId} was deleted outside the vault; it is no longer kept`);
+        continue;
+      }
       if (!(error instanceof DigitalOceanError)) throw error;
       failures.push(`generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}`);
       updated.push(generation);

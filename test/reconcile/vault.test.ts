@@ -87,6 +87,28 @@ describe("convergeVault", () => {
 });
 
 describe("BackupVault check and diff", () => {
+  it("drops a generation whose snapshot was deleted by hand, and keeps an older one in its place", async () => {
+    const first = await rotate("2025-W23", undefined);
+    const w24 = nightlyBackup(9);
+    const second = await rotate("2025-W24", first);
+    const w25 = nightlyBackup(16);
+    await account.rt.client.deleteImage(w24);
+    account.sim.resetRequests();
+
+    const third = await rotate("2025-W25", second);
+
+    // keep=2 counts snapshots that exist: W24's is gone, so W23's is kept, not retired.
+    expect(third.generations.map((g) => [g.rotationKey, g.snapshotId])).toEqual([
+      ["2025-W25", w25],
+      ["2025-W23", WEB_BACKUPS[3]],
+    ]);
+    expect(third.retiredSnapshotIds).toEqual([]);
+    expect(account.writes().filter((r) => r.method === "DELETE" && r.path.startsWith("/v2/images/"))).toEqual([]);
+
+    // The run after is a plain no-change rotation, not stuck on the missing snapshot.
+    await expect(rotate("2025-W25", third)).resolves.toMatchObject({ generations: third.generations });
+  });
+
   it("fills defaults and reports every bad input with the field and the fix", async () => {
     const ok = await vaultHandlers.check({}, { dropletId: "3164494", rotationKey: "2025-W23" });
     expect(ok.failures).toEqual([]);
