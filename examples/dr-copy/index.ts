@@ -4,7 +4,9 @@
  * standby Droplet that can be created from the copy in the first of them.
  *
  * Config (all optional):
- *   dropletId       use an existing Droplet with backups instead of creating one
+ *   dropletId       use an existing Droplet with backups instead of creating one (a new
+ *                   Droplet has no backup until its first weekly window, so until then
+ *                   the snapshot step fails saying so; run `pulumi up` again after it)
  *   primaryRegion   where a new Droplet goes (default nyc3)
  *   drRegions       regions to copy the snapshot to (default ["ams3", "sfo3"])
  *   createStandby   also create a Droplet from the copy (default false)
