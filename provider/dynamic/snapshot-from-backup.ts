@@ -54,7 +54,9 @@ export async function diff(_id: string, olds: SnapshotState, news: SnapshotInput
   const d = new DiffCollector();
   if (news.backupId !== undefined) d.compare("backupId", news.backupId, olds.backupId, { replaces: true });
   if (news.dropletId !== undefined) d.compare("dropletId", news.dropletId, olds.dropletId, { replaces: true });
-  d.compare("triggers", news.triggers, olds.triggers, { replaces: true });
+  // Triggers rotate a dropletId resource. Once a fixed backupId is declared they no longer apply, and a
+  // replacement for the same backup would adopt the very snapshot the old resource's delete then removes.
+  if (news.backupId === undefined) d.compare("triggers", news.triggers, olds.triggers, { replaces: true });
   // A convert that had not finished (a timed-out run, then a refresh) is still owed an update that resumes it.
   if (olds.imageType !== undefined && olds.imageType !== "snapshot") d.change("imageType");
   if (news.name !== undefined) d.compare("name", news.name, olds.name);

@@ -91,6 +91,9 @@ describe("SnapshotFromBackup diff", () => {
   it("keeps the snapshot when a dropletId resource is pinned to the backup it already converted", async () => {
     const result = await snapshot.diff("111", { ...snapshotState, dropletId: 5 }, { backupId: 111 });
     expect(result.replaces).toEqual([]);
+    // Its triggers go with dropletId; a replacement would adopt the same snapshot and then delete it.
+    const rotating = await snapshot.diff("111", { ...snapshotState, dropletId: 5, triggers: { week: "W47" } }, { backupId: 111 });
+    expect(rotating.replaces).toEqual([]);
   });
 
   it("updates in place for name, description, tags and timeout", async () => {
