@@ -132,10 +132,10 @@ function seedFrom(sim: Simulator, scenario: Scenario): SeedData {
       name: img.name,
       type: img.type as SeedImage["type"],
       regions: img.regions,
-      size_gigabytes: img.size_gigabytes,
+      size_gigabytes: img.size_gigabytes ?? undefined,
       created_at: img.created_at,
       description: img.description,
-      tags: img.tags,
+      tags: img.tags ?? undefined,
       droplet_id: scenario.dropletOfImage.get(img.id),
     }));
   return { droplets: (scenario.seed.droplets ?? []).map((d) => ({ ...d, backups: [] })), images };

@@ -17,12 +17,13 @@ export interface Image {
   regions: string[];
   /** ISO 8601 timestamp. */
   created_at: string;
-  /** Minimum disk size in GB a Droplet needs to be created from the image. */
-  min_disk_size: number;
-  /** Size of the image in GB. */
-  size_gigabytes: number;
+  /** Minimum disk size in GB a Droplet needs to be created from the image; null while unknown. */
+  min_disk_size: number | null;
+  /** Size of the image in GB; null while unknown. */
+  size_gigabytes: number | null;
   description: string;
-  tags: string[];
+  /** Null on some images, though the spec's own examples show arrays. */
+  tags: string[] | null;
   status: ImageStatus;
   error_message: string;
 }

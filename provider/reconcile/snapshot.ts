@@ -33,8 +33,9 @@ export interface SnapshotObservation {
   description: string;
   tags: string[];
   regions: string[];
-  sizeGigabytes: number;
-  minDiskSize: number;
+  /** Null while DigitalOcean has not measured the image. */
+  sizeGigabytes: number | null;
+  minDiskSize: number | null;
   createdAt: string;
   /** The convert action that made the snapshot, when it can be found. */
   actionId: number | null;

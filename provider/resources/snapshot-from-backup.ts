@@ -69,10 +69,10 @@ export class SnapshotFromBackup extends pulumi.dynamic.Resource {
   declare readonly tags: pulumi.Output<string[]>;
   /** Region slugs the snapshot is available in. */
   declare readonly regions: pulumi.Output<string[]>;
-  /** The snapshot's size in GB. */
-  declare readonly sizeGigabytes: pulumi.Output<number>;
-  /** The smallest disk, in GB, a Droplet created from the snapshot needs. */
-  declare readonly minDiskSize: pulumi.Output<number>;
+  /** The snapshot's size in GB; null while DigitalOcean has not measured it. */
+  declare readonly sizeGigabytes: pulumi.Output<number | null>;
+  /** The smallest disk, in GB, a Droplet created from the snapshot needs; null while unknown. */
+  declare readonly minDiskSize: pulumi.Output<number | null>;
   /** When the backup was taken (ISO 8601). */
   declare readonly createdAt: pulumi.Output<string>;
   /** The convert action that made the snapshot, when known. */

@@ -180,7 +180,7 @@ export class SimState {
       .map((id) => this.imageView(id)!)
       .filter((img) => !filter.privateOnly || !img.public)
       .filter((img) => matchesTypeFilter(img, filter.type))
-      .filter((img) => filter.tag === undefined || img.tags.includes(filter.tag));
+      .filter((img) => filter.tag === undefined || (img.tags ?? []).includes(filter.tag));
   }
 
   /** Every action, newest first; only those on `imageId` when given. */
@@ -310,7 +310,7 @@ export class SimState {
       resource_type: "image",
       region: structuredClone(region),
       region_slug: region.slug,
-      dueAt: now + duration + this.durations.perGigabyteMs * image.size_gigabytes,
+      dueAt: now + duration + this.durations.perGigabyteMs * (image.size_gigabytes ?? 0),
       endsErrored,
     };
     this.actions.push(action);

@@ -108,6 +108,15 @@ test("a non-JSON error page becomes an ApiError quoting it briefly, with x-reque
   expect(error.message.length).toBeLessThan(400);
 });
 
+test("an error body of the error/root_causes kind is read for its message", async () => {
+  const detail = 'Error validating resource tag: "tag-name \\"a b\\" contains invalid characters"';
+  const { error } = await failureFrom(
+    (_req, res) => res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: detail, messages: null, root_causes: [detail] })),
+    (c) => c.ensureTag("a b"),
+  );
+  expect(error).toMatchObject({ status: 400, errorId: "unknown", apiMessage: detail, method: "POST", path: "/v2/tags" });
+});
+
 test("a 2xx body that is not JSON is a ResponseBodyError, not a crash", async () => {
   const { error } = await failureFrom((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<html>maintenance</html>"), (c) => c.getImage(5));
   expect(error).toBeInstanceOf(ResponseBodyError);

@@ -80,9 +80,10 @@ function parseErrorBody(text: string): { id?: string; message?: string; request_
     return undefined;
   }
   if (typeof parsed !== "object" || parsed === null) return undefined;
-  const { id, message, request_id: requestId } = parsed as Record<string, unknown>;
+  const { id, message, error, request_id: requestId } = parsed as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
-  return { id: str(id), message: str(message), request_id: str(requestId) };
+  // Some refusals (a bad tag name) carry the spec's `error`/`root_causes` body instead of `message`.
+  return { id: str(id), message: str(message) ?? str(error), request_id: str(requestId) };
 }
 
 function describeUnreadableBody(text: string, contentType: string | string[] | undefined): string {

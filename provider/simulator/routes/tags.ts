@@ -6,11 +6,10 @@ const TAG_NAME = /^[a-zA-Z0-9_\-:]{1,255}$/;
 const RESOURCE_TYPES = ["droplet", "image", "volume", "volume_snapshot", "database"];
 
 /**
- * DigitalOcean's answer to an invalid tag name: 400 with its `error`/`root_causes`
+ * DigitalOcean's answer to a missing or invalid tag name: 400 with its `error`/`root_causes`
  * body (per the OpenAPI), plus the usual `id`/`message` so generic clients read it too.
  */
-function invalidTagName(name: string): ApiError {
-  const detail = `Error validating resource tag: "tag-name \\"${name}\\" contains invalid characters"`;
+function tagRefused(detail: string): ApiError {
   return new ApiError(400, detail, {
     id: "bad_request",
     message: detail,
@@ -46,8 +45,8 @@ export const tagRoutes: Route[] = [
     template: "POST /v2/tags",
     handle: (ctx) => {
       const { name } = jsonObject(ctx);
-      if (typeof name !== "string") throw badRequest("name is required and must be a string.");
-      if (!TAG_NAME.test(name)) throw invalidTagName(name);
+      if (typeof name !== "string") throw tagRefused("Error validating resource tag: name is required and must be a string");
+      if (!TAG_NAME.test(name)) throw tagRefused(`Error validating resource tag: "tag-name \\"${name}\\" contains invalid characters"`);
       const created = ctx.state.createTag(name);
       return { status: 201, body: { tag: ctx.state.tagView(created.name, ctx.baseUrl) } };
     },
