@@ -34,9 +34,11 @@ export async function findInFlight(rt: Runtime, imageId: number, request: ImageA
 /**
  * Starts `request` on the image unless the same action is already in flight.
  * `known` is the image's action list when the caller just read it (one listing
- * serves every region of a copy). DigitalOcean answers 422 when an identical
- * action is already running, which is what a second pipeline declaring the same
- * thing sees: then the running action is joined instead of failing.
+ * serves every region of a copy). A 422 is DigitalOcean's answer to an impossible
+ * action (a backup already converted, a region the image already has); the bundled
+ * simulator also gives it to a duplicate of a running action, which real
+ * DigitalOcean is not documented to do. Either way, when the image's action list
+ * then shows the same action running or done, it is joined instead of failing.
  */
 export async function startOrJoin(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
   const inFlight = newest(known ?? (await listImageActions(rt, imageId)), request, "in-progress");
