@@ -1,4 +1,5 @@
-import { Pool, type Dispatcher } from "undici";
+import { setMaxListeners } from "node:events";
+import { errors, Pool, type Dispatcher } from "undici";
 import { wallClock, type Clock } from "../clock";
 import type { Connection } from "./config";
 import { ApiError, DigitalOceanError, NetworkError, RequestTimeoutError, ResponseBodyError } from "./errors";
@@ -92,6 +93,8 @@ export class DigitalOceanClient {
   /** Private (#) so the token never shows when the client is logged, inspected or serialized. */
   readonly #headers: Record<string, string>;
   private readonly callTimeoutMs: number;
+  /** Aborted by close(), so calls still waiting for the rate limit or a retry end instead of reaching a closed pool. */
+  private readonly closing = new AbortController();
 
   constructor(options: DigitalOceanClientOptions) {
     const { connection } = options;
@@ -100,6 +103,8 @@ export class DigitalOceanClient {
     this.origin = endpoint.origin;
     this.basePath = endpoint.pathname.replace(/\/+$/, "");
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    // Every call in progress listens to it: any number of them is expected, not a leak.
+    setMaxListeners(0, this.closing.signal);
     this.#headers = {
       authorization: `Bearer ${connection.token}`,
       "user-agent": options.userAgent ?? USER_AGENT,
@@ -117,7 +122,7 @@ export class DigitalOceanClient {
       }),
       rateLimit(limiter),
       retry({ clock: this.clock }),
-      apiErrors({ clock: this.clock }),
+      apiErrors({ clock: this.clock, limits: limiter.limits }),
     );
   }
 
@@ -223,8 +228,12 @@ export class DigitalOceanClient {
     await this.send("DELETE", this.url(`/v2/tags/${encodeURIComponent(tag)}/resources`), { body: { resources }, signal: o?.signal });
   }
 
-  /** Closes the connections; calls in flight finish first. */
+  /**
+   * Closes the connections: attempts in flight finish first; calls still waiting
+   * for the rate limit or a retry are rejected with NetworkError UND_ERR_CLOSED.
+   */
   async close(): Promise<void> {
+    this.closing.abort(new errors.ClientClosedError());
     await this.pool.close();
   }
 
@@ -276,11 +285,13 @@ export class DigitalOceanClient {
 
   /** Sends one request through the interceptors; resolves with the 2xx answer's status and text. */
   private async send(method: Dispatcher.HttpMethod, target: string, init: RequestInit): Promise<{ status: number; text: string }> {
+    const waits = linkedSignal(init.signal === undefined ? [this.closing.signal] : [init.signal, this.closing.signal]);
     const context: RequestContext = {
       deadline: this.clock.now() + this.callTimeoutMs,
-      signal: init.signal,
+      signal: waits.signal,
       idempotent: init.idempotent ?? method !== "POST",
       priority: init.priority ?? "normal",
+      failedAttempts: 0,
     };
     const options: ContextualDispatchOptions & Dispatcher.RequestOptions = {
       method,
@@ -295,8 +306,25 @@ export class DigitalOceanClient {
       return { status: response.statusCode, text: await response.body.text() };
     } catch (error) {
       throw asClientError(error, method, target.split("?")[0], init.signal);
+    } finally {
+      waits.unlink();
     }
   }
+}
+
+/**
+ * A signal aborted with the reason of the first of `sources` to abort. Unlike
+ * AbortSignal.any it lets go of them once the call ends, so the client's
+ * long-lived close signal does not keep an entry for every call ever made.
+ */
+function linkedSignal(sources: AbortSignal[]): { signal: AbortSignal; unlink(): void } {
+  const linked = new AbortController();
+  const onAbort = (event: Event) => linked.abort((event.target as AbortSignal).reason);
+  for (const source of sources) {
+    if (source.aborted) linked.abort(source.reason);
+    else source.addEventListener("abort", onAbort, { once: true });
+  }
+  return { signal: linked.signal, unlink: () => sources.forEach((source) => source.removeEventListener("abort", onAbort)) };
 }
 
 /** Errors the caller can act on: the abort reason, our own errors, or a NetworkError for anything from the transport. */
@@ -310,7 +338,8 @@ function asClientError(error: unknown, method: string, path: string, signal: Abo
 /** Failures after which a POST may or may not have been processed. */
 function isAmbiguous(error: unknown): boolean {
   if (error instanceof ApiError) return error.status >= 500;
-  if (error instanceof NetworkError) return error.code !== "ECONNREFUSED";
+  // Refused, or held back because the client closed: the server never saw it.
+  if (error instanceof NetworkError) return error.code !== "ECONNREFUSED" && error.code !== "UND_ERR_CLOSED";
   return error instanceof RequestTimeoutError || error instanceof ResponseBodyError;
 }
 

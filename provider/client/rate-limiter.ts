@@ -153,6 +153,8 @@ export class RateLimiter {
     const i = this.queue.indexOf(waiter);
     if (i >= 0) this.queue.splice(i, 1);
     waiter.detach();
+    // The loop sleeps for what the head waits for (up to an hour): with the head gone, that sleep may be moot.
+    if (i === 0) this.wake.abort();
   }
 
   private pump(): void {

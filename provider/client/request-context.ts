@@ -10,11 +10,14 @@ import type { RequestPriority } from "./rate-limiter";
 export interface RequestContext {
   /** Clock ms after which no more waiting (rate limit, backoff) is allowed. */
   deadline: number;
+  /** The caller's signal, also aborted when the client closes: it ends waits (rate limit, backoff), not attempts in flight. */
   signal?: AbortSignal;
   /** Whether sending the request twice is harmless (GET, PUT, DELETE, and some POSTs). */
   idempotent: boolean;
   /** Where the request queues when the rate limit makes requests wait. */
   priority?: RequestPriority;
+  /** Attempts that failed so far, 429s aside; the retry layer counts them. */
+  failedAttempts: number;
 }
 
 export const REQUEST_CONTEXT = Symbol("digitalocean-image-actions.request-context");
@@ -24,7 +27,7 @@ export type ContextualDispatchOptions = Dispatcher.DispatchOptions & { [REQUEST_
 
 /** The request's context; requests sent without one get a conservative default. */
 export function requestContext(opts: Dispatcher.DispatchOptions): RequestContext {
-  return (opts as ContextualDispatchOptions)[REQUEST_CONTEXT] ?? { deadline: Number.POSITIVE_INFINITY, idempotent: false };
+  return (opts as ContextualDispatchOptions)[REQUEST_CONTEXT] ?? { deadline: Number.POSITIVE_INFINITY, idempotent: false, failedAttempts: 0 };
 }
 
 /** The path of a request without its query string, as error messages show it. */

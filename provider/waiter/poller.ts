@@ -40,6 +40,8 @@ export class ActionPoller {
   private readonly watches = new Map<number, Set<Watch>>();
   /** Aborting it cancels the sleep until the next tick. */
   private sleep: AbortController | undefined;
+  /** Aborting it cancels the current tick's requests, queued or in flight. */
+  private polling: AbortController | undefined;
   private ticking = false;
 
   constructor(
@@ -58,6 +60,8 @@ export class ActionPoller {
     const set = this.watches.get(watch.actionId);
     set?.delete(watch);
     if (set?.size === 0) this.watches.delete(watch.actionId);
+    // Nobody is left to read the answers: a poll still queued for the rate limit would only spend it (or keep a timer alive).
+    if (this.watches.size === 0) this.polling?.abort();
     this.reschedule();
   }
 
@@ -87,11 +91,12 @@ export class ActionPoller {
 
   private async tick(): Promise<void> {
     this.ticking = true;
+    const polling = (this.polling = new AbortController());
     try {
       const now = this.clock.now();
       const isDue = (w: Watch) => w.dueAt - w.intervalMs * EARLY_LOOK_SHARE <= now;
       const due = new Set(this.allWatches().filter(isDue).map((w) => w.actionId));
-      if (due.size > 0) await this.look(due);
+      if (due.size > 0) await this.look(due, polling.signal);
       for (const watch of this.allWatches()) {
         if (!isDue(watch)) continue;
         watch.intervalMs = nextPollInterval(watch.intervalMs, { minMs: watch.minIntervalMs, maxMs: watch.maxIntervalMs });
@@ -99,18 +104,19 @@ export class ActionPoller {
       }
     } finally {
       this.ticking = false;
+      this.polling = undefined;
       this.reschedule();
     }
   }
 
   /** Fetches news of the `due` actions (and of any other watched action that shows up on the way). */
-  private async look(due: Set<number>): Promise<void> {
+  private async look(due: Set<number>, signal: AbortSignal): Promise<void> {
     const missing = new Set(due);
     let page = 1;
     try {
       // More pages pay off only while one page may serve several missing actions at once.
       for (let hasNext = true; hasNext && (page === 1 || missing.size >= 2) && page <= due.size; page++) {
-        const result = await this.client.listActions({ page, perPage: PER_PAGE }, { watch: true });
+        const result = await this.client.listActions({ page, perPage: PER_PAGE }, { watch: true, signal });
         for (const action of result.actions) {
           missing.delete(action.id);
           this.deliver(action);
@@ -124,12 +130,12 @@ export class ActionPoller {
       this.failOnPermanent(error, due);
       return;
     }
-    await Promise.all([...missing].map((id) => this.lookOne(id)));
+    await Promise.all([...missing].map((id) => this.lookOne(id, signal)));
   }
 
-  private async lookOne(id: number): Promise<void> {
+  private async lookOne(id: number, signal: AbortSignal): Promise<void> {
     try {
-      this.deliver(await this.client.getAction(id, { watch: true }));
+      this.deliver(await this.client.getAction(id, { watch: true, signal }));
     } catch (error) {
       this.failOnPermanent(error, new Set([id]));
     }

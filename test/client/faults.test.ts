@@ -159,3 +159,23 @@ test("429s are waited out per retry-after and never surfaced, for GET and POST",
   expect(firstOk - lastStorm).toBeGreaterThanOrEqual(1_900);
   expect(sim.state.listActions(BACKUPS[2])).toHaveLength(1);
 });
+
+test("429s waited out do not use up the attempts: a 503 after several of them is still retried", async () => {
+  // At 1/100 speed the backoffs before a sixth 503 add up to over 150 real ms: time enough to clear the fault.
+  await Promise.all([client.close(), sim.close()]);
+  sim = await seededSimulator({ timeScale: 0.01 });
+  client = clientFor(sim);
+  const route = "GET /v2/images/:id";
+  sim.setFaults({ tooManyRequestsRate: 1, routes: [route] });
+  const image = client.getImage(SNAPSHOT);
+  const outcomes = () => only(route).map((r) => r.outcome);
+  while (outcomes().length < 7) await new Promise((r) => setTimeout(r, 1));
+  sim.setFaults({ serverErrorRate: 1, routes: [route] });
+  while (!outcomes().includes("fault:server-error")) await new Promise((r) => setTimeout(r, 1));
+  sim.setFaults({});
+  await expect(image).resolves.toMatchObject({ id: SNAPSHOT });
+  const log = outcomes();
+  expect(log.filter((o) => o === "fault:too-many-requests").length).toBeGreaterThanOrEqual(7);
+  expect(log.filter((o) => o === "fault:server-error").length).toBeGreaterThanOrEqual(1);
+  expect(log[log.length - 1]).toBe("ok");
+});

@@ -1,5 +1,6 @@
 import { DigitalOceanClient, type DigitalOceanClientOptions } from "../../provider/client/client";
 import { RateLimiter } from "../../provider/client/rate-limiter";
+import type { Clock } from "../../provider/clock";
 import { startSimulator, type SimulatorOptions, type Simulator } from "../../provider/simulator";
 
 /** A thousand times faster than DigitalOcean: a minute of rate-limit window lasts 60 ms. */
@@ -35,4 +36,20 @@ export function clientFor(sim: Simulator, options: Partial<DigitalOceanClientOpt
     limiter: new RateLimiter(sim.clock),
     ...options,
   });
+}
+
+/** `clock`, counting its sleeps not yet over: each is a timer that would keep the process alive. */
+export function countingClock(clock: Clock): Clock & { readonly pending: number } {
+  let pending = 0;
+  return {
+    scale: clock.scale,
+    now: () => clock.now(),
+    sleep: (ms, signal) => {
+      pending += 1;
+      return clock.sleep(ms, signal).finally(() => (pending -= 1));
+    },
+    get pending() {
+      return pending;
+    },
+  };
 }

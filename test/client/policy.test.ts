@@ -1,3 +1,5 @@
+import { errors } from "undici";
+import { classify } from "../../provider/client/interceptors/retry";
 import { nextPagePath } from "../../provider/client/pagination";
 import { isActionStartedBy, START_TIME_TOLERANCE_MS } from "../../provider/client/policy/action-match";
 import { BACKOFF_CAP_MS, backoffDelayMs, MAX_ATTEMPTS } from "../../provider/client/policy/backoff";
@@ -35,6 +37,10 @@ describe("retry decision", () => {
     expect(retryDecision({ kind: "not-sent" }, post).retry).toBe(true);
     expect(retryDecision({ kind: "not-sent" }, { idempotent: false, attempt: MAX_ATTEMPTS }).retry).toBe(false);
     expect(retryDecision({ kind: "status", status: 503 }, { idempotent: true, attempt: MAX_ATTEMPTS }).retry).toBe(false);
+  });
+  test("a closed or destroyed client is a fatal failure, not one to retry", () => {
+    expect(classify(new errors.ClientClosedError())).toEqual({ kind: "fatal" });
+    expect(classify(new errors.ClientDestroyedError())).toEqual({ kind: "fatal" });
   });
 });
 

@@ -1,9 +1,10 @@
 import type { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError } from "../../provider/client/errors";
+import { RateLimiter } from "../../provider/client/rate-limiter";
 import type { Action } from "../../provider/client/types";
 import type { Simulator } from "../../provider/simulator";
 import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../provider/waiter";
-import { BACKUPS, clientFor, seededSimulator, SNAPSHOT } from "../client/helpers";
+import { BACKUPS, clientFor, countingClock, seededSimulator, SNAPSHOT } from "../client/helpers";
 
 let sim: Simulator;
 let client: DigitalOceanClient;
@@ -96,6 +97,29 @@ test("an abort signal cancels the wait with its reason, and polling stops", asyn
   sim.resetRequests();
   await sim.clock.sleep(20_000);
   expect(sim.requests()).toEqual([]);
+});
+
+test("a wait aborted while its poll is queued behind a full limiter leaves no queued request and no timer", async () => {
+  await Promise.all([client.close(), sim.close()]);
+  // On the wall clock a full minute window keeps the poll queued far longer than the test.
+  sim = await seededSimulator({ timeScale: 1 });
+  const clock = countingClock(sim.clock);
+  const limiter = new RateLimiter(clock, { perMinute: 1, perHour: 1_000 });
+  client = clientFor(sim, { clock, limiter });
+  watcher = new ActionWatcher(client, { clock, minIntervalMs: 1 });
+  const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
+  const controller = new AbortController();
+  const waiting = watcher.waitFor(started, { timeoutMs: 600_000, signal: controller.signal });
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  while (limiter.usage().queued === 0) await settle();
+
+  const reason = new Error("cancelled by the user");
+  controller.abort(reason);
+  await expect(waiting).rejects.toBe(reason);
+  await settle();
+  expect(limiter.usage().queued).toBe(0);
+  expect(clock.pending).toBe(0);
+  expect(sim.requests()).toHaveLength(1);
 });
 
 test("an action that does not exist fails the wait with the 404", async () => {

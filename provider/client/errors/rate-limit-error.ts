@@ -1,3 +1,4 @@
+import type { RateLimits } from "../rate-limiter";
 import { DigitalOceanError } from "./digitalocean-error";
 
 /**
@@ -12,10 +13,14 @@ export class RateLimitError extends DigitalOceanError {
     readonly retryAfterMs: number,
     /** How much of the call's deadline was left, in milliseconds. */
     readonly remainingMs: number,
+    /** The limits the client paces the token's requests by. */
+    readonly limits: RateLimits,
   ) {
+    const count = (n: number) => n.toLocaleString("en-US");
     super(
       `DigitalOcean API rate limit on ${method} ${path}: the next request is allowed in ${Math.ceil(retryAfterMs / 1000)} s, ` +
-        `beyond the ${Math.max(0, Math.floor(remainingMs / 1000))} s left before the call's deadline (250 requests/minute, 5,000/hour per token)`,
+        `beyond the ${Math.max(0, Math.floor(remainingMs / 1000))} s left before the call's deadline ` +
+        `(${count(limits.perMinute)} requests/minute, ${count(limits.perHour)}/hour per token)`,
     );
   }
 }

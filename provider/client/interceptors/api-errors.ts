@@ -3,6 +3,7 @@ import type { Dispatcher } from "undici";
 import { ApiError, RateLimitError } from "../errors";
 import { pathOf, requestContext } from "../request-context";
 import type { Clock } from "../../clock";
+import type { RateLimits } from "../rate-limiter";
 
 /** How much of a non-JSON error body to quote: enough to recognise a proxy's error page. */
 const QUOTED_BODY_CHARS = 120;
@@ -14,8 +15,8 @@ const QUOTED_BODY_CHARS = 120;
  * instead. A 429 reaching this layer means the retry layer could not wait
  * for it within the call's deadline: it becomes a RateLimitError.
  */
-export function apiErrors(options: { clock: Clock }): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) => dispatch(opts, new ApiErrorHandler(opts, handler, options.clock));
+export function apiErrors(options: { clock: Clock; limits: RateLimits }): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) => dispatch(opts, new ApiErrorHandler(opts, handler, options));
 }
 
 class ApiErrorHandler implements Dispatcher.DispatchHandler {
@@ -24,7 +25,7 @@ class ApiErrorHandler implements Dispatcher.DispatchHandler {
   constructor(
     private readonly opts: Dispatcher.DispatchOptions,
     private readonly next: Dispatcher.DispatchHandler,
-    private readonly clock: Clock,
+    private readonly options: { clock: Clock; limits: RateLimits },
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
@@ -56,7 +57,7 @@ class ApiErrorHandler implements Dispatcher.DispatchHandler {
     if (status === 429) {
       const retryAfter = Number(headers["retry-after"]);
       const waitMs = Number.isFinite(retryAfter) ? retryAfter * 1000 : 0;
-      return new RateLimitError(method, path, waitMs, requestContext(this.opts).deadline - this.clock.now());
+      return new RateLimitError(method, path, waitMs, requestContext(this.opts).deadline - this.options.clock.now(), this.options.limits);
     }
     const text = Buffer.concat(chunks).toString("utf8");
     const body = parseErrorBody(text);

@@ -23,7 +23,7 @@ export function rateLimit(limiter: RateLimiter): Dispatcher.DispatcherComposeInt
       },
       (error: unknown) => {
         const reported =
-          error instanceof RateLimitWaitTooLong ? new RateLimitError(opts.method, pathOf(opts), error.waitMs, error.remainingMs) : (error as Error);
+          error instanceof RateLimitWaitTooLong ? new RateLimitError(opts.method, pathOf(opts), error.waitMs, error.remainingMs, limiter.limits) : (error as Error);
         // No attempt started, so there is no controller to hand over.
         handler.onResponseError?.(undefined as unknown as Dispatcher.DispatchController, reported);
       },

@@ -1,16 +1,16 @@
 import { interceptors, type Dispatcher, type RetryHandler } from "undici";
 import type { Clock } from "../../clock";
 import { RequestTimeoutError, ResponseBodyError } from "../errors";
-import { retryDecision, type AttemptFailure } from "../policy/retry-decision";
-import { requestContext } from "../request-context";
-
-/** Every method: whether a method may be retried is the policy's call, not a fixed list's. */
-const ALL_METHODS: Dispatcher.HttpMethod[] = ["GET", "HEAD", "PUT", "DELETE", "POST", "PATCH", "OPTIONS"];
+import { isRateLimited, retryDecision, type AttemptFailure } from "../policy/retry-decision";
+import { REQUEST_CONTEXT, requestContext, type ContextualDispatchOptions } from "../request-context";
 
 /** Connection failures where nothing reached the server. */
 const NOT_SENT_CODES = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND", "EAI_AGAIN"]);
 
-/** Failures where the request may or may not have been processed. */
+/**
+ * Failures where the request may or may not have been processed. Not UND_ERR_CLOSED
+ * or UND_ERR_DESTROYED: the client was closed, so sending again cannot help.
+ */
 const AMBIGUOUS_CODES = new Set([
   "ECONNRESET",
   "EPIPE",
@@ -20,7 +20,6 @@ const AMBIGUOUS_CODES = new Set([
   "ENETDOWN",
   "EHOSTDOWN",
   "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
 ]);
@@ -35,9 +34,12 @@ const AMBIGUOUS_CODES = new Set([
  */
 export function retry(options: { clock: Clock; random?: () => number }): Dispatcher.DispatcherComposeInterceptor {
   const { clock, random } = options;
-  const policy: RetryHandler.RetryCallback = (error, { state, opts }, done) => {
+  const policy: RetryHandler.RetryCallback = (error, { opts }, done) => {
     const context = requestContext(opts);
-    const decision = retryDecision(classify(error), { idempotent: context.idempotent, attempt: state.counter }, random);
+    const failure = classify(error);
+    // undici's own counter counts 429s too; a 429 waited out as asked must not use up the attempts or lengthen the backoff.
+    if (!isRateLimited(failure)) context.failedAttempts += 1;
+    const decision = retryDecision(failure, { idempotent: context.idempotent, attempt: context.failedAttempts }, random);
     if (!decision.retry || context.signal?.aborted) {
       done(error);
       return;
@@ -53,7 +55,15 @@ export function retry(options: { clock: Clock; random?: () => number }): Dispatc
       (reason: Error) => done(reason),
     );
   };
-  return interceptors.retry({ retry: policy, throwOnError: false, methods: ALL_METHODS });
+  const retrying = interceptors.retry({ retry: policy, throwOnError: false });
+  // One context per request, attached before undici copies the options, so the count carries across attempts.
+  return (dispatch) => {
+    const next = retrying(dispatch);
+    return (opts, handler) => {
+      const pinned: ContextualDispatchOptions = { ...opts, [REQUEST_CONTEXT]: requestContext(opts) };
+      return next(pinned, handler);
+    };
+  };
 }
 
 /** What kind of failure an attempt ended with; see AttemptFailure. */

@@ -20,8 +20,14 @@ export type RetryDecision =
 /** Statuses that mean "the server could not handle it right now", not "the request is wrong". */
 const TRANSIENT_STATUSES = new Set([500, 502, 503, 504]);
 
+/** A 429: the server did not process the request and said when to send it again. */
+export function isRateLimited(failure: AttemptFailure): boolean {
+  return failure.kind === "status" && failure.status === 429;
+}
+
 /**
- * Decides whether to retry after failed attempt number `attempt` (1-based).
+ * Decides whether to retry after a failed attempt; `attempt` counts the failed
+ * attempts other than 429s, this one included (a 429 needs no count).
  *
  * - 429 for any request: DigitalOcean did not process it, so sending it again
  *   is always safe; the wait is `retry-after`, with no attempt cap (the call's

@@ -1,0 +1,52 @@
+import { NetworkError } from "../../provider/client/errors";
+import { RateLimiter } from "../../provider/client/rate-limiter";
+import { wallClock } from "../../provider/clock";
+import type { Simulator } from "../../provider/simulator";
+import { clientFor, countingClock, seededSimulator, SNAPSHOT } from "./helpers";
+
+/** Lets the promise chains an abort or a close sets off run to the end. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+test("aborting the only request queued behind a full window ends the limiter's sleep", async () => {
+  // On the wall clock the window stays full for a real minute, far longer than the test.
+  const clock = countingClock(wallClock);
+  const limiter = new RateLimiter(clock, { perMinute: 1, perHour: 1_000 });
+  (await limiter.acquire({ deadline: Infinity })).release({ status: 200 });
+  const cancel = new AbortController();
+  const queued = limiter.acquire({ deadline: Infinity, signal: cancel.signal });
+  await settle();
+  expect(clock.pending).toBe(1);
+
+  const reason = new Error("cancelled");
+  cancel.abort(reason);
+  await expect(queued).rejects.toBe(reason);
+  await settle();
+  expect(limiter.usage().queued).toBe(0);
+  expect(clock.pending).toBe(0);
+});
+
+describe("closing the client", () => {
+  let sim: Simulator;
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  test("rejects its calls still queued for the rate limit instead of sending them to the closed pool later", async () => {
+    sim = await seededSimulator({ timeScale: 1 });
+    const clock = countingClock(sim.clock);
+    const limiter = new RateLimiter(clock, { perMinute: 1, perHour: 1_000 });
+    const client = clientFor(sim, { clock, limiter });
+    await client.getImage(SNAPSHOT);
+    const queued = client.getImage(SNAPSHOT).catch((e: unknown) => e);
+    while (limiter.usage().queued === 0) await settle();
+
+    await client.close();
+    const error = await queued;
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ code: "UND_ERR_CLOSED", message: expect.stringContaining(`GET /v2/images/${SNAPSHOT}`) });
+    await settle();
+    expect(limiter.usage().queued).toBe(0);
+    expect(clock.pending).toBe(0);
+    expect(sim.requests()).toHaveLength(1);
+  });
+});
