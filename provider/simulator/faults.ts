@@ -18,8 +18,15 @@ export interface FaultConfig {
    * is then lost: the socket is destroyed, so the client sees a reset.
    */
   lostResponseRate?: number;
-  /** Share answered 429 "API rate limit exceeded." ("429 storm"); not performed, no quota used. */
+  /** Share answered 429 "API rate limit exceeded." (scattered; `storm` is a sustained one); not performed, no quota used. */
   tooManyRequestsRate?: number;
+  /**
+   * A sustained storm: of the requests on `routes` since the config was set, the
+   * `count` after the first `after` (default 0) are all answered 429 like
+   * `tooManyRequestsRate`'s, then requests pass again. Counted rather than timed,
+   * so the window falls on the same requests in every run.
+   */
+  storm?: { after?: number; count: number };
   /** `retry-after` seconds sent with storm 429s. Default 1. */
   stormRetryAfterSeconds?: number;
   /** Clock ms added before answering: a fixed delay or a uniform range. */
@@ -63,6 +70,11 @@ export function validateFaultConfig(config: unknown): FaultConfig {
   if (retry !== undefined && !(Number.isInteger(retry) && (retry as number) >= 1)) {
     throw new RangeError(`stormRetryAfterSeconds must be an integer >= 1, got ${JSON.stringify(retry)}`);
   }
+  const storm = c.storm as { after?: unknown; count?: unknown } | null | undefined;
+  const whole = (v: unknown, min: number) => Number.isInteger(v) && (v as number) >= min;
+  if (storm !== undefined && (typeof storm !== "object" || storm === null || !whole(storm.count, 1) || !(storm.after === undefined || whole(storm.after, 0)))) {
+    throw new RangeError(`storm must be {count, after?} with count an integer >= 1 and after an integer >= 0, got ${JSON.stringify(storm)}`);
+  }
   const lat = c.latencyMs;
   const okMs = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
   if (lat !== undefined && !okMs(lat)) {
@@ -87,6 +99,8 @@ export class Faults {
   private config: FaultConfig = {};
   private random: Random = seededRandom(1);
   private actionRandom: Random = seededRandom(1);
+  /** Requests on `routes` since the config was set: where `storm` falls. */
+  private matched = 0;
 
   constructor(config: FaultConfig = {}) {
     this.set(config);
@@ -99,6 +113,7 @@ export class Faults {
     this.random = seededRandom(seed);
     // A separate stream, so whether an action errors does not shift request faults.
     this.actionRandom = seededRandom(seed ^ 0x5eed);
+    this.matched = 0;
   }
 
   get(): FaultConfig {
@@ -114,11 +129,14 @@ export class Faults {
     const [rLatency, rStorm, rServer, rStatus, rDrop, rLost] = Array.from({ length: 6 }, () => this.random());
     const applies = c.routes === undefined || (route !== null && c.routes.includes(route));
     if (!applies) return { latencyMs: 0, loseResponse: false };
+    const index = this.matched++;
+    const stormStart = c.storm?.after ?? 0;
+    const inStorm = c.storm !== undefined && index >= stormStart && index < stormStart + c.storm.count;
 
     const lat = c.latencyMs ?? 0;
     const latencyMs = typeof lat === "number" ? lat : lat.min + rLatency * (lat.max - lat.min);
     let preempt: FaultDecision["preempt"];
-    if (rStorm < (c.tooManyRequestsRate ?? 0)) {
+    if (inStorm || rStorm < (c.tooManyRequestsRate ?? 0)) {
       preempt = { kind: "too-many-requests", retryAfterSeconds: c.stormRetryAfterSeconds ?? 1 };
     } else if (rServer < (c.serverErrorRate ?? 0)) {
       preempt = { kind: "server-error", status: ([500, 502, 503] as const)[Math.floor(rStatus * 3)] };

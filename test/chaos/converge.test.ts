@@ -42,7 +42,7 @@ function failures(outcomes: Map<string, Outcome>): { name: string; error: Error 
   return [...outcomes].flatMap(([name, o]) => (o.ok ? [] : [{ name, error: o.error }]));
 }
 
-it("40 resources under 5xx, drops, lost responses, 429 storms and errored actions: one action per copy and convert, plus one per errored action", async () => {
+it("40 resources under 5xx, drops, lost responses, scattered 429s and errored actions: one action per copy and convert, plus one per errored action", async () => {
   sim = await chaosSimulator({ snapshots: SNAPSHOTS.length, droplets: 5, backupsPerDroplet: 2, faults: { ...REQUEST_FAULTS, erroredActionRate: 0.1 } });
   provider = await providerFor(sim);
   const { resources } = await capture(program);

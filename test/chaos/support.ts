@@ -18,7 +18,7 @@ export const SNAPSHOT_BASE = 100_001_000;
 export const DROPLET_BASE = 4_000_000;
 export const BACKUP_BASE = 100_002_000;
 
-/** Everything at once: 5xx, dropped connections, lost responses, 429 storms, jitter. */
+/** Everything at once: 5xx, dropped connections, lost responses, scattered 429s, jitter (a sustained 429 storm is in storm.test.ts). */
 export const REQUEST_FAULTS: FaultConfig = {
   seed: 20250604,
   serverErrorRate: 0.1,

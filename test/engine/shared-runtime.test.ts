@@ -5,8 +5,10 @@
  * one rate limiter and one action poller.
  */
 import { ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
-import { POLL_ROUTES, startEngineAccount, type EngineAccount } from "./account";
-import { capture } from "./harness";
+import { MAX_IN_FLIGHT } from "../../provider/client/rate-limiter";
+import { loadSeed, startSimulator, type RequestLogEntry, type Simulator } from "../../provider/simulator";
+import { POLL_ROUTES, SEED_FILE, startEngineAccount, type EngineAccount } from "./account";
+import { capture, preparePackage, startDynamicProvider, type CapturedResource, type CreateResult, type DynamicProviderServer } from "./harness";
 
 let account: EngineAccount;
 
@@ -20,33 +22,50 @@ afterAll(async () => {
 
 const BACKUPS = [100000101, 100000102, 100000103, 100000201, 100000202];
 const REGIONS = ["ams3", "sfo3"];
+const COPIES = 30;
+const ACTIONS = BACKUPS.length + COPIES * REGIONS.length; // 5 converts, 60 transfers
+const ACTION_POSTS = "POST /v2/images/:id/actions";
 
-it("35 creates at once: one poller's reads, far fewer than one poll per action per tick, and no 429", async () => {
-  const images = Array.from({ length: 30 }, (_, i) => account.sim.state.addImage({ name: `app-${i}`, type: "snapshot", regions: ["nyc3"] }).id);
+/** Adds 30 snapshots to `sim` and declares 35 resources: a convert of each backup and a copy of each snapshot. */
+async function declare35(sim: Simulator): Promise<{ images: number[]; resources: CapturedResource[] }> {
+  const images = Array.from({ length: COPIES }, (_, i) => sim.state.addImage({ name: `app-${i}`, type: "snapshot", regions: ["nyc3"] }).id);
   const { resources } = await capture(() => {
     BACKUPS.forEach((backupId) => new SnapshotFromBackup(`kept-${backupId}`, { backupId }));
     images.forEach((imageId) => new ImageRegionCopy(`copy-${imageId}`, { imageId, regions: REGIONS }));
   });
   expect(resources).toHaveLength(35);
+  return { images, resources };
+}
+
+/** Creates every resource at once, as the engine steps independent resources. */
+function createAll(server: DynamicProviderServer, resources: CapturedResource[]): Promise<CreateResult[]> {
+  return Promise.all(
+    resources.map(async (res) => {
+      const { inputs, failures } = await server.check(res.urn, {}, res.inputs);
+      expect(failures).toEqual([]);
+      return server.create(res.urn, inputs);
+    }),
+  );
+}
+
+function expectConverged(sim: Simulator, images: number[], created: CreateResult[]): void {
+  for (const id of images) expect(sim.state.imageView(id)?.regions.sort()).toEqual(["ams3", "nyc3", "sfo3"]);
+  for (const id of BACKUPS) expect(sim.state.imageView(id)?.type).toBe("snapshot");
+  expect(created.map((c) => c.id).sort()).toEqual([...BACKUPS, ...images].map(String).sort());
+  expect(sim.state.listActions()).toHaveLength(ACTIONS);
+}
+
+it("35 creates at once: one poller's reads, far fewer than one poll per action per tick, and no 429", async () => {
+  const { images, resources } = await declare35(account.sim);
   account.sim.resetRequests();
 
   const started = Date.now();
-  const created = await Promise.all(
-    resources.map(async (res) => {
-      const { inputs, failures } = await account.server.check(res.urn, {}, res.inputs);
-      expect(failures).toEqual([]);
-      return account.server.create(res.urn, inputs);
-    }),
-  );
+  const created = await createAll(account.server, resources);
   const elapsedMs = Date.now() - started;
-
-  for (const id of images) expect(account.sim.state.imageView(id)?.regions.sort()).toEqual(["ams3", "nyc3", "sfo3"]);
-  for (const id of BACKUPS) expect(account.sim.state.imageView(id)?.type).toBe("snapshot");
-  expect(created.map((c) => c.id).sort()).toEqual([...BACKUPS, ...images].map(String).sort());
+  expectConverged(account.sim, images, created);
 
   const counts = account.sim.requestCounts();
-  const actions = BACKUPS.length + images.length * REGIONS.length; // 5 converts, 60 transfers
-  expect(counts.byRoute["POST /v2/images/:id/actions"]).toBe(actions);
+  expect(counts.byRoute[ACTION_POSTS]).toBe(ACTIONS);
   expect(counts.byOutcome).toEqual({ ok: counts.total });
   expect(account.server.logs().stdout + account.server.logs().stderr).not.toMatch(/429|rate limit/i);
 
@@ -58,5 +77,72 @@ it("35 creates at once: one poller's reads, far fewer than one poll per action p
   const perActionPolls = BACKUPS.length * 7 + images.length * REGIONS.length * 9;
   expect(polls).toBeGreaterThan(0);
   expect(polls).toBeLessThan(perActionPolls / 10);
-  console.log(`35 creates, ${actions} actions: ${counts.total} requests, ${polls} polls, ${elapsedMs} ms`);
+  console.log(`35 creates, ${ACTIONS} actions: ${counts.total} requests, ${polls} polls, ${elapsedMs} ms`);
 });
+
+/** Far below the 250/min the provider's limiter assumes: only the simulator's answers tell it otherwise. */
+const TIGHT_LIMIT = { perMinute: 30, perHour: 5000 };
+/**
+ * 200x rather than the account's 1000x: a clock minute is 300 ms, in which the
+ * provider sends far more than 30 requests even on a busy machine, so the
+ * limit binds again and again.
+ */
+const TIGHT_SCALE = 0.005;
+
+/** Each run of consecutive 429s in the simulator's log, with the successes since the previous run. */
+function rateLimitedRuns(log: RequestLogEntry[]): { refused: number; okBefore: number }[] {
+  const runs: { refused: number; okBefore: number }[] = [];
+  let refused = 0;
+  let ok = 0;
+  for (const entry of log) {
+    if (entry.outcome === "rate-limited") {
+      refused += 1;
+      continue;
+    }
+    if (refused > 0) {
+      runs.push({ refused, okBefore: ok });
+      refused = 0;
+      ok = 0;
+    }
+    ok += 1;
+  }
+  if (refused > 0) runs.push({ refused, okBefore: ok });
+  return runs;
+}
+
+it("35 creates at once against a 30/min limit: the first sign the minute is spent pauses all of them", async () => {
+  const sim = await startSimulator({ timeScale: TIGHT_SCALE, seed: loadSeed(SEED_FILE), rateLimit: TIGHT_LIMIT });
+  let server: DynamicProviderServer | undefined;
+  try {
+    server = await startDynamicProvider({
+      cwd: (await preparePackage()).dir,
+      env: { DO_IMAGE_ACTIONS_TIME_SCALE: String(TIGHT_SCALE), DIGITALOCEAN_TOKEN: undefined, DIGITALOCEAN_ACCESS_TOKEN: undefined },
+      config: { "digitalocean:token": sim.token, "digitalocean:apiEndpoint": sim.url },
+      secretConfigKeys: ["digitalocean:token"],
+      callTimeoutMs: 60_000,
+    });
+    const { images, resources } = await declare35(sim);
+    const created = await createAll(server, resources);
+
+    // Every resource converged and no 429 surfaced: each refused POST was retried and performed once.
+    expectConverged(sim, images, created);
+    expect(sim.requests().filter((r) => r.route === ACTION_POSTS && r.status === 201)).toHaveLength(ACTIONS);
+    expect(server.logs().stdout + server.logs().stderr).not.toMatch(/429|rate limit/i);
+
+    // The limit bit, and bit again after the process resumed.
+    expect(Object.keys(sim.requestCounts().byOutcome).sort()).toEqual(["ok", "rate-limited"]);
+    const runs = rateLimitedRuns(sim.requests());
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    // One limiter hears the answer that says the minute is spent and holds every
+    // resource's requests: a run of 429s is only what was in flight by then (each
+    // of the other slots yields at most one: its own request, or one started on
+    // its answer), and nothing more goes out until the minute has passed, so 30
+    // succeed before the next run. Limiters per resource each learn on their own:
+    // runs as long as the resources waiting, and retries after each pause that
+    // collide after a few successes.
+    expect(runs.filter((run) => run.refused > MAX_IN_FLIGHT - 1 || run.okBefore < TIGHT_LIMIT.perMinute)).toEqual([]);
+  } finally {
+    await server?.close();
+    await sim.close();
+  }
+}, 60_000);

@@ -72,6 +72,26 @@ it("answers a 429 storm with retry-after, without performing or spending quota",
   expect((await call(sim, "GET", "/v2/regions")).headers["ratelimit-remaining"]).toBe("4999");
 });
 
+it("answers a sustained storm on the requests of its window, counted on its routes from when the config is set", async () => {
+  sim.setFaults({ storm: { after: 2, count: 3 }, stormRetryAfterSeconds: 4, routes: ["GET /v2/regions"] });
+  const statuses: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const r = await call(sim, "GET", "/v2/regions");
+    statuses.push(r.status);
+    if (r.status === 429) expect(r.headers["retry-after"]).toBe("4");
+    // Another route: neither refused nor counted.
+    expect((await call(sim, "GET", "/v2/images/100000010")).status).toBe(200);
+  }
+  expect(statuses).toEqual([200, 200, 429, 429, 429, 200, 200]);
+  expect(sim.requests().filter((e) => e.outcome === "fault:too-many-requests").map((e) => e.route)).toEqual(Array(3).fill("GET /v2/regions"));
+
+  // Set again, the window starts over; a refused POST is not performed.
+  sim.setFaults({ storm: { count: 1 } });
+  expectError(await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" }), 429, "too_many_requests");
+  expect(sim.state.listActions()).toHaveLength(0);
+  expect((await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" })).status).toBe(201);
+});
+
 it("is deterministic for a seed and mixes faults at the configured shares", async () => {
   const config: FaultConfig = { seed: 42, serverErrorRate: 0.3, tooManyRequestsRate: 0.2 };
   const run = async () => {
@@ -93,6 +113,8 @@ it("rejects invalid fault configs", () => {
   expect(() => sim.setFaults({ dropRate: 2 })).toThrow(/dropRate/);
   expect(() => sim.setFaults({ latencyMs: { min: 5, max: 1 } })).toThrow(/latencyMs/);
   expect(() => sim.setFaults({ routes: ["POST /v2/image/:id/actions"] })).toThrow(/unknown templates/);
+  expect(() => sim.setFaults({ storm: { count: 0 } })).toThrow(/storm/);
+  expect(() => sim.setFaults({ storm: { after: -1, count: 2 } })).toThrow(/storm/);
 });
 
 it("accepts faults at start", async () => {
