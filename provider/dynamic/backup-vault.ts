@@ -24,7 +24,7 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
   const checker = new InputChecker();
   const inputs = {
     ...news,
-    dropletId: news.dropletId === undefined ? checker.fail("dropletId", "dropletId is required: the Droplet whose backups the vault keeps") : checker.id("dropletId", news.dropletId),
+    dropletId: news.dropletId === undefined ? checker.fail("dropletId", "dropletId is required: the Droplet whose backups the vault keeps") : checker.id("dropletId", news.dropletId, "doctl compute droplet list"),
     rotationKey: checkRotationKey(checker, news.rotationKey),
     keep: checkKeep(checker, news.keep),
     copyToRegions: news.copyToRegions === undefined ? [] : checkRegionList(checker, news.copyToRegions),

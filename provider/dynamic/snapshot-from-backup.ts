@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { DiffCollector, sameSet } from "../inputs/diff";
-import { DEFAULT_WAIT_SECONDS, InputChecker } from "../inputs/rules";
+import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
 import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
 
@@ -24,8 +24,8 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
   const checker = new InputChecker();
   const inputs = {
     ...news,
-    backupId: checker.id("backupId", news.backupId),
-    dropletId: checker.id("dropletId", news.dropletId),
+    backupId: checker.id("backupId", news.backupId, "doctl compute droplet backups <droplet-id>"),
+    dropletId: checker.id("dropletId", news.dropletId, "doctl compute droplet list"),
     name: checker.text("name", news.name, { maxLength: 255, allowEmpty: false }),
     description: checker.text("description", news.description, { maxLength: 1024, allowEmpty: true }),
     tags: checker.tags("tags", news.tags),
@@ -37,7 +37,7 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
     checker.fail(
       hasBackup ? "dropletId" : "backupId",
       `set exactly one of backupId (keep that backup) or dropletId (keep the Droplet's newest backup); ` +
-        (hasBackup ? `both are set (backupId ${news.backupId}, dropletId ${news.dropletId})` : "neither is set"),
+        (hasBackup ? `both are set (backupId ${show(news.backupId)}, dropletId ${show(news.dropletId)})` : "neither is set"),
     );
   }
   if (hasBackup && news.triggers !== undefined) {

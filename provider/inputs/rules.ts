@@ -1,4 +1,4 @@
-import { containsUnknown } from "./unknown";
+import { containsUnknown, UNKNOWN } from "./unknown";
 
 /** One problem with one input, in the shape Pulumi's `check` reports. */
 export interface Failure {
@@ -23,14 +23,14 @@ export class InputChecker {
    * A DigitalOcean numeric id. Strings of digits are accepted because
    * `@pulumi/digitalocean` exposes ids (`droplet.id`) as strings.
    */
-  id(property: string, value: unknown): number | string | undefined {
+  id(property: string, value: unknown, findWith: string): number | string | undefined {
     if (value === undefined || containsUnknown(value)) return value as undefined;
     const n = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
     if (typeof n !== "number" || !Number.isSafeInteger(n) || n <= 0) {
       return this.fail(
         property,
         `${property} must be a positive integer DigitalOcean id (a number or a string of digits), got ${show(value)}; ` +
-          `find ids with \`doctl compute image list-user\` or \`doctl compute droplet backups <droplet-id>\``,
+          `find ids with \`${findWith}\``,
       );
     }
     return n;
@@ -103,8 +103,9 @@ export const DEFAULT_WAIT_SECONDS = 3600;
 const MIN_WAIT_SECONDS = 10;
 const MAX_WAIT_SECONDS = 86_400;
 
-/** A value as it appears in an error message: short, and quoted when a string. */
+/** A value as it appears in an error message: short, quoted when a string, and named when not known yet. */
 export function show(value: unknown): string {
+  if (value === UNKNOWN) return "(a value known only after apply)";
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

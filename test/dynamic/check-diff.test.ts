@@ -172,3 +172,28 @@ describe("ImageRegionCopy diff", () => {
     });
   });
 });
+
+describe("every check failure names the field, the value and the fix", () => {
+  type Check = (olds: unknown, news: Record<string, unknown>) => ReturnType<typeof snapshot.check>;
+  const cases: [string, Check, Record<string, unknown>, string, string[]][] = [
+    ["dropletId not an id", snapshot.check, { dropletId: "web" }, "dropletId", ['"web"', "doctl compute droplet list"]],
+    ["name not a string", snapshot.check, { backupId: 1, name: 5 }, "name", ["must be a string, got 5"]],
+    ["name too long", snapshot.check, { backupId: 1, name: "n".repeat(256) }, "name", ["256 characters", "at most 255"]],
+    ["description too long", snapshot.check, { backupId: 1, description: "d".repeat(1025) }, "description", ["1025 characters", "at most 1024"]],
+    ["tags not a list", snapshot.check, { backupId: 1, tags: "dr" }, "tags", ['got "dr"', "list of tag names"]],
+    ["wait beyond a day", snapshot.check, { backupId: 1, waitTimeoutSeconds: 90000 }, "waitTimeoutSeconds", ["90000", "10 to 86400", "default of 3600"]],
+    ["both ids, one not known yet", snapshot.check, { backupId: 1, dropletId: UNKNOWN }, "dropletId", ["backupId 1", "dropletId (a value known only after apply)", "exactly one"]],
+    ["imageId not an id", copy.check, { imageId: "img", regions: ["ams3"] }, "imageId", ['"img"', "doctl compute image list-user"]],
+    ["regions not a list", copy.check, { imageId: 1, regions: "ams3" }, "regions", ['got "ams3"', '["ams3", "sfo3"]']],
+    ["a region in capitals", copy.check, { imageId: 1, regions: ["AMS3"] }, "regions[0]", ['"AMS3"', "doctl compute region list"]],
+    ["copy wait too short", copy.check, { imageId: 1, regions: ["ams3"], waitTimeoutSeconds: 5 }, "waitTimeoutSeconds", ["got 5", "10 to 86400"]],
+  ];
+
+  it.each(cases)("%s", async (_title, check, news, property, fragments) => {
+    const result = await check({}, news);
+
+    expect(properties(result)).toEqual([property]);
+    for (const fragment of fragments) expect(result.failures![0].reason).toContain(fragment);
+    expect(result.failures![0].reason).not.toContain(UNKNOWN);
+  });
+});
