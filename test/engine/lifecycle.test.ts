@@ -174,6 +174,32 @@ describe("adopting an existing snapshot", () => {
   });
 });
 
+describe("a snapshot deleted outside Pulumi", () => {
+  it("refresh drops it and its copy from state, and the next up says it cannot be made again", async () => {
+    const stack = newStack();
+    const program = () => {
+      const golden = new SnapshotFromBackup("golden", { backupId: GOLDEN_SNAPSHOT });
+      new ImageRegionCopy("golden-dr", { imageId: golden.snapshotId, regions: ["ams3"] });
+    };
+    await upProgram(stack, program);
+    const deleted = await fetch(`${account.sim.url}/v2/images/${GOLDEN_SNAPSHOT}`, { method: "DELETE", headers: { authorization: `Bearer ${account.sim.token}` } });
+    expect(deleted.status).toBe(204);
+    account.sim.resetRequests();
+
+    const steps = await stack.refresh();
+
+    expect(ops(steps)).toEqual(["delete golden", "delete golden-dr"]);
+    expect(stack.state.size).toBe(0);
+    expect(account.writes()).toEqual([]);
+
+    const err = await upProgram(stack, program).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(StepsFailedError);
+    expect(String(err)).toContain(`backup ${GOLDEN_SNAPSHOT} was not found. DigitalOcean keeps a Droplet's backups for 7 days`);
+    expect(account.writes()).toEqual([]);
+    errors.push(String(err));
+  });
+});
+
 describe("the token", () => {
   it("a failing create's error names the problem, not the token", async () => {
     const stack = newStack();
