@@ -3,7 +3,6 @@
  * to endpoints where it cannot travel in clear text off the machine.
  */
 import { createServer as createTcpServer, type Socket } from "node:net";
-import { networkInterfaces } from "node:os";
 import { handlers } from "../../provider/dynamic";
 import { startSimulator, type Simulator } from "../../provider/simulator";
 import { SEED, TIME_SCALE, WEB_BACKUPS } from "../support/account";
@@ -52,7 +51,6 @@ it("the token is sent only in the Authorization header, as Bearer, on GET, PUT, 
 
 it("a plain http endpoint off loopback is refused before any connection; loopback http and https are used", async () => {
   // A listener on this machine's own non-loopback address: had the request been sent, it would arrive here.
-  const address = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)?.address;
   const seen: Buffer[] = [];
   const sockets: Socket[] = [];
   const listener = createTcpServer((socket) => {
@@ -65,14 +63,14 @@ it("a plain http endpoint off loopback is refused before any connection; loopbac
   await new Promise<void>((r) => listener.listen(0, "0.0.0.0", r));
   const port = (listener.address() as { port: number }).port;
   try {
-    if (address) {
-      const refused = await handlers.SnapshotFromBackup.create({ backupId: WEB_BACKUPS[0] }, stackConfig(`http://${address}:${port}`)).catch((e: unknown) => e);
-      expect((refused as Error).message).toBe(
-        `Refusing the DigitalOcean API endpoint http://${address}:${port}: plain http would send the token unencrypted. ` +
-          "Use https://, or http:// only on a loopback host (127.0.0.1, ::1, localhost) such as a local simulator.",
-      );
-      expect(seen).toEqual([]);
-    }
+    // 0.0.0.0 is no loopback name, yet a connection to it would land on this listener: a failed refusal shows in `seen`.
+    const unspecified = `http://0.0.0.0:${port}`;
+    const refused = await handlers.SnapshotFromBackup.create({ backupId: WEB_BACKUPS[0] }, stackConfig(unspecified)).catch((e: unknown) => e);
+    expect((refused as Error).message).toBe(
+      `Refusing the DigitalOcean API endpoint ${unspecified}: plain http would send the token unencrypted. ` +
+        "Use https://, or http:// only on a loopback host (127.0.0.1, ::1, localhost) such as a local simulator.",
+    );
+    expect(seen).toEqual([]);
 
     // https: the client opens TLS (the first byte is a TLS handshake record), never clear text.
     const tls = await handlers.SnapshotFromBackup.create({ backupId: WEB_BACKUPS[0] }, stackConfig(`https://127.0.0.1:${port}`)).catch((e: unknown) => e);
