@@ -63,9 +63,11 @@ export function renderName(pattern: string, dropletId: number, rotationKey: stri
  */
 export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: VaultObservation | undefined, log: Log): Promise<VaultObservation> {
   let generations = [...(previous?.generations ?? [])];
+  const pending = previous?.pending;
+  const resumable = pending?.rotationKey === spec.rotationKey && pending.dropletId === spec.dropletId ? pending : undefined;
+  if (pending && !resumable) generations = await settleOvertaken(rt, pending, generations, spec, log);
   const newest = generations[0];
   if (!newest || newest.rotationKey !== spec.rotationKey || newest.dropletId !== spec.dropletId) {
-    const resumable = previous?.pending?.rotationKey === spec.rotationKey && previous.pending.dropletId === spec.dropletId ? previous.pending : undefined;
     const name = renderName(spec.namePattern, spec.dropletId, spec.rotationKey);
     let snapshot: SnapshotObservation;
     try {
@@ -144,6 +146,42 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
     observation.retiredSnapshotIds.push(generation.snapshotId);
   }
   return observation;
+}
+
+/**
+ * A pending generation whose rotation key has since changed: its convert may have finished after
+ * its run gave up, so it is kept as the generation it was made for (and retired by `keep` like any
+ * other) instead of being forgotten with its snapshot left in the account. A convert still running
+ * or ended errored keeps it pending; a backup expired meanwhile drops it.
+ */
+async function settleOvertaken(
+  rt: Runtime,
+  pending: NonNullable<VaultObservation["pending"]>,
+  generations: Generation[],
+  spec: VaultSpec,
+  log: Log,
+): Promise<Generation[]> {
+  try {
+    const snapshot = await convergeSnapshot(
+      rt,
+      { backupId: pending.backupId, name: renderName(spec.namePattern, pending.dropletId, pending.rotationKey), tags: spec.tags, waitTimeoutSeconds: spec.waitTimeoutSeconds },
+      log,
+    );
+    log(`rotation ${pending.rotationKey}: its convert finished after its run; kept backup ${snapshot.backupId} as snapshot "${snapshot.name}"`);
+    return [toGeneration(pending.rotationKey, pending.dropletId, snapshot), ...generations];
+  } catch (error) {
+    if (error instanceof BackupNotFoundError) {
+      log(`rotation ${pending.rotationKey}: backup ${pending.backupId} expired before its convert finished; nothing kept for it`);
+      return generations;
+    }
+    if (!(error instanceof IncompleteError)) throw error;
+    throw new IncompleteError<VaultObservation>(
+      `rotation ${pending.rotationKey} is still pending: ${error.message}`,
+      vaultId(spec.dropletId),
+      { generations, retiredSnapshotIds: [], pending },
+      { cause: error },
+    );
+  }
 }
 
 /** Re-reads every generation; those whose snapshot was deleted by hand drop out. */

@@ -84,9 +84,42 @@ describe("convergeVault", () => {
     expect(resumed.pending).toBeUndefined();
     expect(account.sim.state.listActions(WEB_BACKUPS[3]).filter((a) => a.type === "convert")).toHaveLength(1);
   });
-});
+  it("keeps a pending generation overtaken by the next rotation key instead of leaving its snapshot behind", async () => {
+    const first = await rotate("2025-W23", undefined);
+    const w24 = nightlyBackup(9);
+    const timedOut = (await rotate("2025-W24", first, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
+    expect(timedOut.state.pending).toEqual({ rotationKey: "2025-W24", dropletId: WEB_DROPLET, backupId: w24 });
+    // The convert finishes at DigitalOcean; the program's key moves on before the next run.
+    await account.rt.watcher.waitFor(account.sim.state.listActions(w24)[0], { timeoutMs: 3_600_000 });
+    const w25 = nightlyBackup(16);
 
-describe("BackupVault check and diff", () => {
+    const third = await rotate("2025-W25", timedOut.state);
+
+    expect(third.generations.map((g) => [g.rotationKey, g.snapshotId])).toEqual([
+      ["2025-W25", w25],
+      ["2025-W24", w24],
+    ]);
+    expect(third.pending).toBeUndefined();
+    expect(third.retiredSnapshotIds).toEqual([WEB_BACKUPS[3]]);
+    const golden = account.sim.state.imageView(GOLDEN_SNAPSHOT)!.name;
+    expect(snapshots()).toEqual({ [golden]: ["nyc3"], "web-2025-W24": ["ams3", "nyc3"], "web-2025-W25": ["ams3", "nyc3"] });
+    expect(account.sim.state.listActions(w24).filter((a) => a.type === "convert")).toHaveLength(1);
+  });
+
+  it("keeps an overtaken generation pending while its convert still runs, losing nothing", async () => {
+    const first = await rotate("2025-W23", undefined);
+    const big = account.sim.state.addBackup(WEB_DROPLET, { name: "web-01 big", created_at: "2025-06-09T04:10:00Z", size_gigabytes: 500 }).id;
+    const timedOut = (await rotate("2025-W24", first, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
+    nightlyBackup(16);
+
+    const error = (await rotate("2025-W25", timedOut.state, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
+
+    expect(error).toBeInstanceOf(IncompleteError);
+    expect(error.message).toContain("rotation 2025-W24 is still pending");
+    expect(error.state).toEqual({ generations: first.generations, retiredSnapshotIds: [], pending: { rotationKey: "2025-W24", dropletId: WEB_DROPLET, backupId: big } });
+    expect(account.sim.state.listActions(big).filter((a) => a.type === "convert")).toHaveLength(1);
+  });
+
   it("drops a generation whose snapshot was deleted by hand, and keeps an older one in its place", async () => {
     const first = await rotate("2025-W23", undefined);
     const w24 = nightlyBackup(9);
@@ -109,6 +142,9 @@ describe("BackupVault check and diff", () => {
     await expect(rotate("2025-W25", third)).resolves.toMatchObject({ generations: third.generations });
   });
 
+});
+
+describe("BackupVault check and diff", () => {
   it("fills defaults and reports every bad input with the field and the fix", async () => {
     const ok = await vaultHandlers.check({}, { dropletId: "3164494", rotationKey: "2025-W23" });
     expect(ok.failures).toEqual([]);
