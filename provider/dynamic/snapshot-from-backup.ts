@@ -54,11 +54,14 @@ export async function diff(_id: string, olds: SnapshotState, news: SnapshotInput
   const d = new DiffCollector();
   if (news.backupId !== undefined) d.compare("backupId", news.backupId, olds.backupId, { replaces: true });
   if (news.dropletId !== undefined) d.compare("dropletId", news.dropletId, olds.dropletId, { replaces: true });
-  // Triggers rotate a dropletId resource. Once a fixed backupId is declared they no longer apply, and a
-  // replacement for the same backup would adopt the very snapshot the old resource's delete then removes.
-  if (news.backupId === undefined) d.compare("triggers", news.triggers, olds.triggers, { replaces: true });
   // A convert that had not finished (a timed-out run, then a refresh) is still owed an update that resumes it.
-  if (olds.imageType !== undefined && olds.imageType !== "snapshot") d.change("imageType");
+  const unfinished = olds.imageType !== undefined && olds.imageType !== "snapshot";
+  if (unfinished) d.change("imageType");
+  // Triggers rotate a dropletId resource to a newer backup. A replacement must not end up on the old
+  // resource's own image, or the old resource's delete removes the snapshot the new one adopted: that
+  // happens with a fixed backupId, and while the pinned backup, unconverted, is still the newest.
+  // Then the update finishes the pinned backup under the new triggers instead.
+  if (news.backupId === undefined) d.compare("triggers", news.triggers, olds.triggers, { replaces: !unfinished });
   if (news.name !== undefined) d.compare("name", news.name, olds.name);
   if (news.description !== undefined) d.compare("description", news.description, olds.description);
   if (news.tags !== undefined) d.compare("tags", news.tags, olds.tags, { equal: sameSet });

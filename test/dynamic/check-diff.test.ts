@@ -108,6 +108,12 @@ describe("SnapshotFromBackup diff", () => {
     expect(await snapshot.diff("111", unfinished, { backupId: 111 })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 
+  it("rotates an unfinished snapshot in place: a replacement would convert the same newest backup, then delete it", async () => {
+    const unfinished = { ...snapshotState, imageType: "backup", dropletId: 5, triggers: { week: "W47" } };
+    const rotated = await snapshot.diff("111", unfinished, { dropletId: 5, triggers: { week: "W48" } });
+    expect(rotated).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
   it("leaves undeclared attributes alone", async () => {
     const result = await snapshot.diff("111", snapshotState, { backupId: 111 });
     expect(result.changes).toBe(false);
