@@ -230,7 +230,8 @@ export class DigitalOceanClient {
 
   /**
    * Closes the connections: attempts in flight finish first; calls still waiting
-   * for the rate limit or a retry are rejected with NetworkError UND_ERR_CLOSED.
+   * for the rate limit are rejected with NetworkError UND_ERR_CLOSED, and calls
+   * waiting to retry end with the failure they were retrying.
    */
   async close(): Promise<void> {
     this.closing.abort(new errors.ClientClosedError());

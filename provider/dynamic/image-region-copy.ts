@@ -80,8 +80,8 @@ export async function read(id: string, props: RegionCopyState, config?: StackCon
   if (missing.length === 0) return { id, props: stateOf(props, observation) };
   ctx.log(`image is no longer in ${missing.join(", ")}; the next \`pulumi up\` copies it there again`);
   // Inputs as they now hold, so `pulumi preview --diff` shows the regions the next update restores.
-  const held: RegionCopyInputs = { imageId: Number(id), regions: props.regions.filter((region) => !missing.includes(region)), waitTimeoutSeconds: props.waitTimeoutSeconds };
-  return { id, props: stateOf(props, observation), inputs: compact({ ...held }) };
+  const held = { imageId: Number(id), regions: props.regions.filter((region) => !missing.includes(region)), waitTimeoutSeconds: props.waitTimeoutSeconds };
+  return { id, props: stateOf(props, observation), inputs: compact(held) };
 }
 
 /** Deleting the resource leaves the copies: DigitalOcean has no call that removes an image from one region. */

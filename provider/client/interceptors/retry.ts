@@ -2,7 +2,7 @@ import { interceptors, type Dispatcher, type RetryHandler } from "undici";
 import type { Clock } from "../../clock";
 import { RequestTimeoutError, ResponseBodyError } from "../errors";
 import { isRateLimited, retryDecision, type AttemptFailure } from "../policy/retry-decision";
-import { REQUEST_CONTEXT, requestContext, type ContextualDispatchOptions } from "../request-context";
+import { requestContext } from "../request-context";
 
 /** Connection failures where nothing reached the server. */
 const NOT_SENT_CODES = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND", "EAI_AGAIN"]);
@@ -55,15 +55,8 @@ export function retry(options: { clock: Clock; random?: () => number }): Dispatc
       (reason: Error) => done(reason),
     );
   };
-  const retrying = interceptors.retry({ retry: policy, throwOnError: false });
-  // One context per request, attached before undici copies the options, so the count carries across attempts.
-  return (dispatch) => {
-    const next = retrying(dispatch);
-    return (opts, handler) => {
-      const pinned: ContextualDispatchOptions = { ...opts, [REQUEST_CONTEXT]: requestContext(opts) };
-      return next(pinned, handler);
-    };
-  };
+  // undici copies the options per attempt but keeps the client's context object in them, so its count carries over.
+  return interceptors.retry({ retry: policy, throwOnError: false });
 }
 
 /** What kind of failure an attempt ended with; see AttemptFailure. */
