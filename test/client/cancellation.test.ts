@@ -2,10 +2,9 @@ import { NetworkError } from "../../provider/client/errors";
 import { RateLimiter } from "../../provider/client/rate-limiter";
 import { wallClock } from "../../provider/clock";
 import type { Simulator } from "../../provider/simulator";
-import { clientFor, countingClock, seededSimulator, SNAPSHOT } from "./helpers";
+import { clientFor, countingClock, seededSimulator, settle, SNAPSHOT } from "./helpers";
 
 /** Lets the promise chains an abort or a close sets off run to the end. */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 test("aborting the only request queued behind a full window ends the limiter's sleep", async () => {
   // On the wall clock the window stays full for a real minute, far longer than the test.

@@ -1,11 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { inspect } from "node:util";
 import { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError, DigitalOceanError, NetworkError, ResponseBodyError } from "../../provider/client/errors";
 import { RateLimiter } from "../../provider/client/rate-limiter";
 import { scaledClock } from "../../provider/clock";
-import { clientFor, seededSimulator, SNAPSHOT } from "./helpers";
+import { clientFor, hostileServer, seededSimulator, SNAPSHOT } from "./helpers";
 
 const TOKEN = "dop_v1_secret_0123456789abcdef0123456789abcdef";
 
@@ -16,18 +15,6 @@ function expectNoToken(error: unknown): void {
     expect(shown).not.toContain(TOKEN);
     expect(shown).not.toContain("secret_0123");
   }
-}
-
-/** A tiny HTTP server answering every request with `respond`, for answers DigitalOcean would never give. */
-async function hostileServer(respond: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; server: Server; hits: () => number }> {
-  let hits = 0;
-  const server = createServer((req, res) => {
-    hits++;
-    req.resume();
-    respond(req, res);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hits: () => hits };
 }
 
 const clock = scaledClock(0.001);

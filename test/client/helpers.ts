@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { DigitalOceanClient, type DigitalOceanClientOptions } from "../../provider/client/client";
 import { RateLimiter } from "../../provider/client/rate-limiter";
 import type { Clock } from "../../provider/clock";
@@ -52,4 +54,19 @@ export function countingClock(clock: Clock): Clock & { readonly pending: number 
       return pending;
     },
   };
+}
+
+/** Lets pending callbacks and I/O run once. */
+export const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A tiny HTTP server answering every request with `respond`, for answers the simulator would never give. */
+export async function hostileServer(respond: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; server: Server; hits: () => number }> {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    hits++;
+    req.resume();
+    respond(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hits: () => hits };
 }

@@ -4,7 +4,7 @@ import { RateLimiter } from "../../provider/client/rate-limiter";
 import type { Action } from "../../provider/client/types";
 import type { Simulator } from "../../provider/simulator";
 import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../provider/waiter";
-import { BACKUPS, clientFor, countingClock, seededSimulator, SNAPSHOT } from "../client/helpers";
+import { BACKUPS, clientFor, countingClock, seededSimulator, settle, SNAPSHOT } from "../client/helpers";
 
 let sim: Simulator;
 let client: DigitalOceanClient;
@@ -110,7 +110,6 @@ test("a wait aborted while its poll is queued behind a full limiter leaves no qu
   const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
   const controller = new AbortController();
   const waiting = watcher.waitFor(started, { timeoutMs: 600_000, signal: controller.signal });
-  const settle = () => new Promise((resolve) => setImmediate(resolve));
   while (limiter.usage().queued === 0) await settle();
 
   const reason = new Error("cancelled by the user");
@@ -154,17 +153,27 @@ test("50 concurrent waits share one poller: one request per tick, not one per wa
 });
 
 test("watched actions missing from the first page are fetched by the cheaper way", async () => {
-  const [first, second] = await Promise.all([
-    client.startImageAction(BACKUPS[0], { type: "convert" }),
-    client.startImageAction(BACKUPS[1], { type: "convert" }),
-  ]);
-  // 250 newer actions push both off the first page of 200.
-  const fillers = Array.from({ length: 250 }, (_, i) => sim.state.addImage({ name: `f-${i}`, type: "snapshot", regions: ["nyc3"] }).id);
-  for (const id of fillers) await client.startImageAction(id, { type: "transfer", region: "ams3" });
-  sim.resetRequests();
-  await Promise.all([first, second].map((a) => watcher.waitFor(a, { timeoutMs: 600_000 })));
-  const pages = sim.requests().filter((r) => r.route === "GET /v2/actions").map((r) => r.query.page);
-  // Two missing: one more page finds both, cheaper than two single lookups.
-  expect(pages.filter((p) => p === "2").length).toBeGreaterThan(0);
-  expect(sim.requestCounts().byRoute["GET /v2/actions/:id"] ?? 0).toBe(0);
+  // At 1/100 speed: both waits must start within a quarter of the 2 s first interval to share ticks,
+  // which at this file's 1/1000 a few real milliseconds of scheduling could break.
+  const slow = await seededSimulator({ timeScale: 0.01, actionDurations: { convertMs: 60_000, transferMs: 120_000 } });
+  const slowClient = clientFor(slow);
+  try {
+    const [first, second] = await Promise.all([
+      slowClient.startImageAction(BACKUPS[0], { type: "convert" }),
+      slowClient.startImageAction(BACKUPS[1], { type: "convert" }),
+    ]);
+    // 250 newer actions push both off the first page of 200.
+    const fillers = Array.from({ length: 250 }, (_, i) => slow.state.addImage({ name: `f-${i}`, type: "snapshot", regions: ["nyc3"] }).id);
+    for (const id of fillers) await slowClient.startImageAction(id, { type: "transfer", region: "ams3" });
+    slow.resetRequests();
+    const slowWatcher = new ActionWatcher(slowClient, { clock: slow.clock });
+    await Promise.all([first, second].map((a) => slowWatcher.waitFor(a, { timeoutMs: 600_000 })));
+    const pages = slow.requests().filter((r) => r.route === "GET /v2/actions").map((r) => r.query.page);
+    // Two missing: one more page finds both, cheaper than two single lookups.
+    expect(pages.filter((p) => p === "2").length).toBeGreaterThan(0);
+    expect(slow.requestCounts().byRoute["GET /v2/actions/:id"] ?? 0).toBe(0);
+  } finally {
+    await slowClient.close();
+    await slow.close();
+  }
 });
