@@ -153,6 +153,9 @@ describe("tags", () => {
     const nameless = await call(sim, "POST", "/v2/tags", {});
     expect(nameless.status).toBe(400);
     expect(nameless.body).toMatchObject({ id: "bad_request", error: expect.stringContaining("name is required"), root_causes: [expect.any(String)] });
+    const malformed = await call(sim, "POST", "/v2/tags", "{not json");
+    expect(malformed.status).toBe(400);
+    expect(malformed.body).toMatchObject({ id: "bad_request", error: expect.stringContaining("not valid JSON"), root_causes: [expect.any(String)] });
     const resources = { resources: [{ resource_id: "100000010", resource_type: "image" }] };
     expectError(await call(sim, "POST", "/v2/tags/nope/resources", resources), 404, "not_found");
     expectError(await call(sim, "GET", "/v2/tags/nope"), 404, "not_found");

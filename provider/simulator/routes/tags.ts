@@ -19,6 +19,16 @@ function tagRefused(detail: string): ApiError {
   });
 }
 
+/** POST /v2/tags's JSON body; a malformed one is refused in the same `error`/`root_causes` shape. */
+function tagRequestBody(ctx: RouteContext): Record<string, unknown> {
+  try {
+    return jsonObject(ctx);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 400) throw tagRefused(err.message);
+    throw err;
+  }
+}
+
 function tagParam(ctx: RouteContext): string {
   const name = ctx.params.tag;
   if (!TAG_NAME.test(name)) throw notFound();
@@ -44,7 +54,7 @@ export const tagRoutes: Route[] = [
   {
     template: "POST /v2/tags",
     handle: (ctx) => {
-      const { name } = jsonObject(ctx);
+      const { name } = tagRequestBody(ctx);
       if (typeof name !== "string") throw tagRefused("Error validating resource tag: name is required and must be a string");
       if (!TAG_NAME.test(name)) throw tagRefused(`Error validating resource tag: "tag-name \\"${name}\\" contains invalid characters"`);
       const created = ctx.state.createTag(name);
