@@ -121,8 +121,10 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
   if (failures.length > 0) {
     // The generations beyond keep stay recorded, not deleted: state is the only record that the vault made
     // them, so the run that finishes the copies retires them. Dropped here, they would be left behind for good.
+    // Said outright: while this repeats, every rotation adds a billed snapshot and none is retired.
+    const held = retired.length > 0 ? ` Until then ${retired.length} generation(s) beyond keep=${spec.keep} are kept too, and billed.` : "";
     throw new IncompleteError<VaultObservation>(
-      `${failures.join("; ")}. Run \`pulumi up\` again to finish; nothing done so far is repeated.`,
+      `${failures.join("; ")}. Run \`pulumi up\` again to finish; nothing done so far is repeated.${held}`,
       vaultId(spec.dropletId),
       { generations: [...updated, ...retired], retiredSnapshotIds: [] },
     );

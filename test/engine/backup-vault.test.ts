@@ -324,6 +324,7 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
     const step = await failedUp(stack, w5Policy);
     expect(step.error?.message).toContain(`generation W5 (snapshot ${backup})`);
     expect(step.error?.message).toContain("Run `pulumi up` again to finish");
+    expect(step.error?.message).toContain("Until then 1 generation(s) beyond keep=1 are kept too, and billed.");
     expect(writes().sort()).toEqual([rename(backup), actionPost(backup), actionPost(backup)].sort());
     expect(vault().initErrors).toHaveLength(1);
     // W4 is still recorded: it is beyond keep, but W5 is not copied yet, so it was not deleted.
