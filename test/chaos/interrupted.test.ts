@@ -8,6 +8,7 @@ import type { Simulator } from "../../provider/simulator";
 import { capture } from "../engine/capture";
 import type { DynamicProviderServer } from "../engine/server";
 import { ACTION_POSTS, actionsFor, backupIds, chaosSimulator, ParallelStack, performedPosts, providerFor, READ_AND_TAG_FAULTS, snapshotIds } from "./support";
+import { until } from "../support/until";
 
 let sim: Simulator;
 const servers: DynamicProviderServer[] = [];
@@ -15,14 +16,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
   await sim?.close();
 });
-
-async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 it("a provider killed with converts and transfers in flight: the next run joins every one of them and POSTs nothing", async () => {
   const snapshots = snapshotIds(6);

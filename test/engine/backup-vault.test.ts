@@ -9,6 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupVault, type BackupVaultGeneration } from "pulumi-digitalocean-image-actions";
 import { GOLDEN_SNAPSHOT, startEngineAccount, WEB_DROPLET, WEB_NEWEST_BACKUP, type EngineAccount } from "./account";
 import { capture, EngineStack, StepsFailedError, upProgram, type ResourceState, type Step, type StepOp } from "./harness";
+import { nightlyBackup } from "../support/account";
+import { until } from "../support/until";
 
 /** An older backup of the web Droplet that the test converts by hand: a snapshot no vault made. */
 const HAND_CONVERTED = 100000102;
@@ -87,12 +89,6 @@ async function failedUp(stack: EngineStack, policy: Policy): Promise<Step> {
   return steps[0];
 }
 
-/** A new daily backup of the web Droplet, as DigitalOcean takes one each night. */
-function nightlyBackup(day: number): number {
-  const date = `2025-06-${String(day).padStart(2, "0")}`;
-  return account.sim.state.addBackup(WEB_DROPLET, { name: `web-01 ${date}`, created_at: `${date}T04:10:00Z`, size_gigabytes: 3.3 }).id;
-}
-
 /** Every snapshot in the account as "id name regions", by id. */
 function snapshots(): string[] {
   return account.sim.state
@@ -128,11 +124,6 @@ function actionIds(imageId: number): number[] {
 
 function generation(rotationKey: string, snapshotId: number, createdAt: string, regions: string[]): BackupVaultGeneration {
   return { rotationKey, dropletId: WEB_DROPLET, snapshotId, name: `web-${rotationKey}`, createdAt, regions, actionIds: actionIds(snapshotId) };
-}
-
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!done()) throw new Error(`timed out waiting for ${what}`);
 }
 
 const actionPost = (id: number) => `POST /v2/images/${id}/actions`;
@@ -187,7 +178,7 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
   });
 
   it("W2 after a new backup: a second generation, nothing deleted", async () => {
-    const backup = nightlyBackup(9);
+    const backup = nightlyBackup(account.sim, 9);
 
     const { ops, result } = await up(stack, { key: "W2" });
 
@@ -202,7 +193,7 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
   });
 
   it("W3 after a new backup: a third generation, and W1's snapshot, beyond keep=2, deleted", async () => {
-    const backup = nightlyBackup(16);
+    const backup = nightlyBackup(account.sim, 16);
 
     const { ops, result } = await up(stack, { key: "W3" });
 
@@ -269,7 +260,7 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
   });
 
   it("W4 whose convert outlives the wait: the step fails, the vault is kept incomplete with the backup pending", async () => {
-    const backup = nightlyBackup(23);
+    const backup = nightlyBackup(account.sim, 23);
 
     const step = await failedUp(stack, { key: "W4", keep: 1, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 10 });
 
@@ -291,7 +282,7 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
 
   it("the next up resumes W4 with the same backup, though a newer one exists, and no second convert", async () => {
     const pending = (vault().outputs.pending as { backupId: number }).backupId;
-    const newer = nightlyBackup(24);
+    const newer = nightlyBackup(account.sim, 24);
 
     const { ops, result } = await up(stack, { key: "W4", keep: 1, regions: ["ams3", "sfo3"] });
 
@@ -348,7 +339,7 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
 
   it("W6 whose retirement fails keeps the new generation in state, and the next up retires W5 with no other write", async () => {
     const w5 = (vault().outputs.generations as BackupVaultGeneration[])[0];
-    const backup = nightlyBackup(30);
+    const backup = nightlyBackup(account.sim, 30);
     account.sim.setFaults({ serverErrorRate: 1, routes: ["DELETE /v2/images/:id"] });
     let step: Step;
     try {

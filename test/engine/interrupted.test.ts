@@ -6,6 +6,7 @@
 import { SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
 import { startEngineAccount, type EngineAccount } from "./account";
 import { EngineStack, StepsFailedError, upProgram, type Step } from "./harness";
+import { until } from "../support/until";
 
 const ACTION_POST = "POST /v2/images/:id/actions";
 
@@ -38,11 +39,6 @@ async function failedSteps(run: Promise<unknown>): Promise<Step[]> {
 
 function converts(imageId: number) {
   return account.sim.state.listActions(imageId).filter((a) => a.type === "convert");
-}
-
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!done()) throw new Error(`timed out waiting for ${what}`);
 }
 
 it("a convert that outlives the wait fails the step naming the action; the resource stays, incomplete", async () => {

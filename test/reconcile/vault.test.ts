@@ -1,7 +1,7 @@
 import * as vaultHandlers from "../../provider/dynamic/backup-vault";
 import { IncompleteError } from "../../provider/reconcile/errors";
 import { convergeVault, type VaultObservation, type VaultSpec } from "../../provider/reconcile/vault";
-import { GOLDEN_SNAPSHOT, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
+import { GOLDEN_SNAPSHOT, nightlyBackup, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
 
 let account: Account;
 beforeEach(async () => {
@@ -18,12 +18,6 @@ const policy: VaultSpec = {
   tags: ["vault"],
   waitTimeoutSeconds: 3600,
 };
-
-/** A new daily backup of the web Droplet, as DigitalOcean takes one each night. */
-function nightlyBackup(day: number): number {
-  const date = `2025-06-${String(day).padStart(2, "0")}`;
-  return account.sim.state.addBackup(WEB_DROPLET, { name: `web-01 ${date}`, created_at: `${date}T04:10:00Z`, size_gigabytes: 3.3 }).id;
-}
 
 /** Every snapshot in the account, by name, with its regions. */
 function snapshots(): Record<string, string[]> {
@@ -46,12 +40,12 @@ describe("convergeVault", () => {
     const second = await rotate("2025-W24", first).catch((e: unknown) => e);
     expect(String(second)).toMatch(/no backup taken after 2025-06-04T04:11:37Z/);
 
-    const w24 = nightlyBackup(9);
+    const w24 = nightlyBackup(account.sim, 9);
     const afterW24 = await rotate("2025-W24", first);
     expect(afterW24.generations.map((g) => g.snapshotId)).toEqual([w24, WEB_BACKUPS[3]]);
     expect(afterW24.retiredSnapshotIds).toEqual([]);
 
-    const w25 = nightlyBackup(16);
+    const w25 = nightlyBackup(account.sim, 16);
     const afterW25 = await rotate("2025-W25", afterW24);
     expect(afterW25.generations.map((g) => g.snapshotId)).toEqual([w25, w24]);
     expect(afterW25.retiredSnapshotIds).toEqual([WEB_BACKUPS[3]]);
@@ -64,7 +58,7 @@ describe("convergeVault", () => {
 
   it("copies every kept generation to a region added later, and retires down to a lower keep", async () => {
     const first = await rotate("2025-W23", undefined);
-    nightlyBackup(9);
+    nightlyBackup(account.sim, 9);
     const second = await rotate("2025-W24", first);
     account.sim.resetRequests();
     const widened = await rotate("2025-W24", second, { copyToRegions: ["ams3", "sfo3"], keep: 1 });
@@ -86,12 +80,12 @@ describe("convergeVault", () => {
   });
   it("keeps a pending generation overtaken by the next rotation key instead of leaving its snapshot behind", async () => {
     const first = await rotate("2025-W23", undefined);
-    const w24 = nightlyBackup(9);
+    const w24 = nightlyBackup(account.sim, 9);
     const timedOut = (await rotate("2025-W24", first, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
     expect(timedOut.state.pending).toEqual({ rotationKey: "2025-W24", dropletId: WEB_DROPLET, backupId: w24 });
     // The convert finishes at DigitalOcean; the program's key moves on before the next run.
     await account.rt.watcher.waitFor(account.sim.state.listActions(w24)[0], { timeoutMs: 3_600_000 });
-    const w25 = nightlyBackup(16);
+    const w25 = nightlyBackup(account.sim, 16);
 
     const third = await rotate("2025-W25", timedOut.state);
 
@@ -110,7 +104,7 @@ describe("convergeVault", () => {
     const first = await rotate("2025-W23", undefined);
     const big = account.sim.state.addBackup(WEB_DROPLET, { name: "web-01 big", created_at: "2025-06-09T04:10:00Z", size_gigabytes: 500 }).id;
     const timedOut = (await rotate("2025-W24", first, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
-    nightlyBackup(16);
+    nightlyBackup(account.sim, 16);
 
     const error = (await rotate("2025-W25", timedOut.state, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
 
@@ -122,9 +116,9 @@ describe("convergeVault", () => {
 
   it("drops a generation whose snapshot was deleted by hand, and keeps an older one in its place", async () => {
     const first = await rotate("2025-W23", undefined);
-    const w24 = nightlyBackup(9);
+    const w24 = nightlyBackup(account.sim, 9);
     const second = await rotate("2025-W24", first);
-    const w25 = nightlyBackup(16);
+    const w25 = nightlyBackup(account.sim, 16);
     await account.rt.client.deleteImage(w24);
     account.sim.resetRequests();
 

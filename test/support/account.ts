@@ -48,3 +48,9 @@ export function collectingLog(): { log: (message: string) => void; lines: string
   const lines: string[] = [];
   return { log: (message) => lines.push(message), lines };
 }
+
+/** A new daily backup of the web Droplet on `day` of June 2025, as DigitalOcean takes one each night. */
+export function nightlyBackup(sim: Simulator, day: number): number {
+  const date = `2025-06-${String(day).padStart(2, "0")}`;
+  return sim.state.addBackup(WEB_DROPLET, { name: `web-01 ${date}`, created_at: `${date}T04:10:00Z`, size_gigabytes: 3.3 }).id;
+}
