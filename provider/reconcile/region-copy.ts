@@ -62,7 +62,16 @@ export async function convergeRegionCopy(
     }),
   );
 
-  const after = missing.length > 0 ? await rt.client.getImage(image.id) : image;
+  // A failed read-back must not drop the record of what was just transferred: it fails the run as incomplete below.
+  let after = image;
+  let readBackFailure: unknown;
+  if (missing.length > 0) {
+    try {
+      after = await rt.client.getImage(image.id);
+    } catch (error) {
+      readBackFailure = error;
+    }
+  }
   const observation: RegionCopyObservation = {
     imageId: image.id,
     availableRegions: [...after.regions].sort(),
@@ -71,6 +80,15 @@ export async function convergeRegionCopy(
   };
   const failures = outcomes.flatMap((outcome, i) => (outcome.status === "rejected" ? [{ region: missing[i], error: outcome.reason as unknown }] : []));
   if (failures.length > 0) throw incomplete(failures, observation, spec);
+  if (readBackFailure !== undefined) {
+    if (!(readBackFailure instanceof DigitalOceanError)) throw readBackFailure;
+    throw new IncompleteError(
+      `the transfers completed, but reading image ${image.id} back failed: ${readBackFailure.message}. Run \`pulumi up\` again to record its regions`,
+      String(spec.imageId),
+      observation,
+      { cause: readBackFailure },
+    );
+  }
   return observation;
 }
 

@@ -2,6 +2,7 @@ import { DigitalOceanError } from "../../provider/client/errors";
 import { IncompleteError } from "../../provider/reconcile/errors";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../../provider/reconcile/region-copy";
 import { collectingLog, GOLDEN_SNAPSHOT, runtimeFor, simulatedAccount, WEB_BACKUPS, type Account } from "../support/account";
+import { until } from "../support/until";
 
 let account: Account;
 beforeEach(async () => {
@@ -104,6 +105,24 @@ describe("convergeRegionCopy", () => {
     const done = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), error.state, () => {});
     expect(done.transferredRegions).toEqual(["ams3", "sfo3"]);
     expect(transfers()).toBe(2);
+  });
+
+  it("keeps the record of completed transfers when reading the image back fails", async () => {
+    // 500 GB: the transfer runs over ten minutes of clock (over half a real second), time to break the read-back.
+    const big = account.sim.state.addImage({ name: "big", type: "snapshot", regions: ["nyc3"], size_gigabytes: 500 }).id;
+    const attempt = convergeRegionCopy(account.rt, { imageId: big, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
+    await until(() => account.sim.state.listActions(big).length === 1, "the transfer to start");
+    account.sim.setFaults({ serverErrorRate: 1, routes: ["GET /v2/images/:id"] });
+
+    const error = (await attempt.catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
+
+    account.sim.setFaults({});
+    expect(error).toBeInstanceOf(IncompleteError);
+    expect(error.message).toMatch(new RegExp(`the transfers completed, but reading image ${big} back failed: DigitalOcean API 50\\d`));
+    expect(error.state).toMatchObject({ imageId: big, transferredRegions: ["ams3"], actionIds: [account.sim.state.listActions(big)[0].id] });
+    const done = await convergeRegionCopy(account.rt, { imageId: big, regions: ["ams3"], waitTimeoutSeconds: 3600 }, error.state, () => {});
+    expect(done).toMatchObject({ availableRegions: ["ams3", "nyc3"], transferredRegions: ["ams3"] });
+    expect(account.sim.state.listActions(big)).toHaveLength(1);
   });
 });
 
