@@ -3,7 +3,7 @@ import type { Runtime } from "../runtime";
 import { BackupNotFoundError, IncompleteError } from "./errors";
 import type { Log } from "./progress";
 import { convergeRegionCopy, readRegionCopy } from "./region-copy";
-import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation } from "./snapshot";
+import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "./snapshot";
 
 /** What a program declares for a Droplet's backup policy, after `check` normalized it. */
 export interface VaultSpec {
@@ -43,6 +43,8 @@ export interface VaultObservation {
   pending?: { rotationKey: string; dropletId: number; backupId: number };
 }
 
+const RUN_AGAIN = "Run `pulumi up` again to finish; nothing done so far is repeated.";
+
 /** The vault's resource id: stable for its life, even if it later follows another Droplet. */
 export function vaultId(dropletId: number): string {
   return `backup-vault-${dropletId}`;
@@ -68,7 +70,6 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
   if (pending && !resumable) generations = await settleOvertaken(rt, pending, generations, spec, log);
   const newest = generations[0];
   if (!newest || newest.rotationKey !== spec.rotationKey || newest.dropletId !== spec.dropletId) {
-    const name = renderName(spec.namePattern, spec.dropletId, spec.rotationKey);
     let snapshot: SnapshotObservation;
     try {
       snapshot = await convergeSnapshot(
@@ -78,9 +79,7 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
           dropletId: spec.dropletId,
           // A rotation must keep a newer backup than the last generation, never an older one left over.
           takenAfter: newest?.dropletId === spec.dropletId ? newest.createdAt : undefined,
-          name,
-          tags: spec.tags,
-          waitTimeoutSeconds: spec.waitTimeoutSeconds,
+          ...keptAs(spec, spec.dropletId, spec.rotationKey),
         },
         log,
       );
@@ -124,7 +123,7 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
     // Said outright: while this repeats, every rotation adds a billed snapshot and none is retired.
     const held = retired.length > 0 ? ` Until then ${retired.length} generation(s) beyond keep=${spec.keep} are kept too, and billed.` : "";
     throw new IncompleteError<VaultObservation>(
-      `${failures.join("; ")}. Run \`pulumi up\` again to finish; nothing done so far is repeated.${held}`,
+      `${failures.join("; ")}. ${RUN_AGAIN}${held}`,
       vaultId(spec.dropletId),
       { generations: [...updated, ...retired], retiredSnapshotIds: [] },
     );
@@ -138,8 +137,7 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
       if (!(error instanceof DigitalOceanError)) throw error;
       // A plain failure would make the engine keep the previous state, which lacks a generation made in this run.
       throw new IncompleteError<VaultObservation>(
-        `retiring generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}. ` +
-          `Run \`pulumi up\` again to finish; nothing done so far is repeated.`,
+        `retiring generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}. ${RUN_AGAIN}`,
         vaultId(spec.dropletId),
         { generations: [...updated, ...retired.slice(i)], retiredSnapshotIds: observation.retiredSnapshotIds },
         { cause: error },
@@ -166,7 +164,7 @@ async function settleOvertaken(
   try {
     const snapshot = await convergeSnapshot(
       rt,
-      { backupId: pending.backupId, name: renderName(spec.namePattern, pending.dropletId, pending.rotationKey), tags: spec.tags, waitTimeoutSeconds: spec.waitTimeoutSeconds },
+      { backupId: pending.backupId, ...keptAs(spec, pending.dropletId, pending.rotationKey) },
       log,
     );
     log(`rotation ${pending.rotationKey}: its convert finished after its run; kept backup ${snapshot.backupId} as snapshot "${snapshot.name}"`);
@@ -203,11 +201,15 @@ export async function deleteVault(rt: Runtime, previous: VaultObservation, waitT
   for (const snapshotId of snapshotIds) await deleteSnapshot(rt, snapshotId, waitTimeoutSeconds, log);
 }
 
+/** What every kept snapshot carries: the pattern's name for its key, and the policy's tags and wait. */
+function keptAs(spec: VaultSpec, dropletId: number, rotationKey: string): Pick<SnapshotSpec, "name" | "tags" | "waitTimeoutSeconds"> {
+  return { name: renderName(spec.namePattern, dropletId, rotationKey), tags: spec.tags, waitTimeoutSeconds: spec.waitTimeoutSeconds };
+}
+
 async function refreshGeneration(rt: Runtime, generation: Generation, spec: VaultSpec, log: Log): Promise<Generation> {
-  const name = renderName(spec.namePattern, generation.dropletId, generation.rotationKey);
   const snapshot = await convergeSnapshot(
     rt,
-    { backupId: generation.snapshotId, name, tags: spec.tags, waitTimeoutSeconds: spec.waitTimeoutSeconds, knownActionId: generation.actionIds[0] },
+    { backupId: generation.snapshotId, knownActionId: generation.actionIds[0], ...keptAs(spec, generation.dropletId, generation.rotationKey) },
     log,
   );
   const copy =
