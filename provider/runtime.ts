@@ -1,7 +1,9 @@
 import { scaledClock, wallClock, type Clock } from "./clock";
 import { DigitalOceanClient } from "./client/client";
-import type { Connection } from "./client/config";
+import { isLoopback, type Connection } from "./client/config";
+import { ConfigurationError } from "./client/errors";
 import { forgetRateLimiters, tokenFingerprint } from "./client/rate-limiter";
+import type { Action } from "./client/types";
 import { ActionWatcher } from "./waiter";
 
 /** What resources work with: one client, watcher and clock per (token, endpoint) in the process. */
@@ -9,7 +11,23 @@ export interface Runtime {
   client: DigitalOceanClient;
   watcher: ActionWatcher;
   clock: Clock;
+  /**
+   * Resolves once the endpoint and token are known to reach an account's images
+   * (one `checkAccess` call per runtime, its outcome kept for the process);
+   * rejects with what that call failed with. Until it resolves, a 404 may mean
+   * a wrong address or token rather than a missing image.
+   */
+  confirmAccess(): Promise<void>;
+  /**
+   * Image actions this process started or joined, by image and request, until
+   * they finish: a second resource asking for the same action in the same run
+   * joins it instead of posting it again.
+   */
+  ongoing: Map<string, Promise<Action>>;
 }
+
+/** The variable that runs the provider's clock faster, to match a simulator started with the same `--time-scale`. */
+export const TIME_SCALE_VARIABLE = "DO_IMAGE_ACTIONS_TIME_SCALE";
 
 /** Memoized per token fingerprint and endpoint, so the token is never a key. */
 const runtimes = new Map<string, Runtime>();
@@ -19,18 +37,31 @@ const runtimes = new Map<string, Runtime>();
  * in the dynamic-provider process shares it: one rate limiter, one poller, one
  * connection pool per token and endpoint. The clock is
  * `scaledClock(DO_IMAGE_ACTIONS_TIME_SCALE)` when that variable is set (to run
- * against a simulator on a scaled clock), else the wall clock.
+ * against a simulator on a scaled clock; refused for any other endpoint), else
+ * the wall clock.
  */
 export function getRuntime(connection: Connection): Runtime {
   const key = `${tokenFingerprint(connection.token)} ${connection.apiEndpoint}`;
   let runtime = runtimes.get(key);
   if (!runtime) {
-    const clock = clockFromEnvironment();
-    const client = new DigitalOceanClient({ connection, clock });
-    runtime = { client, watcher: new ActionWatcher(client, { clock }), clock };
+    const clock = clockFromEnvironment(connection);
+    const client = new DigitalOceanClient({ connection, clock, notice: (message) => console.log(`DigitalOcean API: ${message}`) });
+    runtime = createRuntime(client, clock);
     runtimes.set(key, runtime);
   }
   return runtime;
+}
+
+/** A runtime around `client`; getRuntime shares one per connection, tests and tools make their own. */
+export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime {
+  let access: Promise<void> | undefined;
+  return {
+    client,
+    watcher: new ActionWatcher(client, { clock }),
+    clock,
+    confirmAccess: () => (access ??= client.checkAccess()),
+    ongoing: new Map(),
+  };
 }
 
 /** Closes and forgets every runtime and rate limiter (for tests). */
@@ -41,7 +72,28 @@ export async function resetRuntimes(): Promise<void> {
   await Promise.all(closing);
 }
 
-function clockFromEnvironment(): Clock {
-  const raw = process.env.DO_IMAGE_ACTIONS_TIME_SCALE;
-  return raw === undefined || raw === "" ? wallClock : scaledClock(Number(raw));
+/**
+ * The scaled clock is a test hook: left set against DigitalOcean it would make
+ * a two-minute transfer "time out" after seconds and poll far too often, so it
+ * is refused unless the endpoint is a loopback simulator.
+ */
+function clockFromEnvironment(connection: Connection): Clock {
+  const raw = process.env[TIME_SCALE_VARIABLE];
+  if (raw === undefined || raw.trim() === "") return wallClock;
+  const scale = Number(raw);
+  if (!(scale > 0) || !Number.isFinite(scale)) {
+    throw new ConfigurationError(
+      `${TIME_SCALE_VARIABLE} is ${JSON.stringify(raw)}, not a positive number. It only matches a local simulator's --time-scale ` +
+        `(e.g. 0.01); unset it to use real time`,
+    );
+  }
+  const host = new URL(connection.apiEndpoint).hostname;
+  if (scale !== 1 && !isLoopback(host)) {
+    throw new ConfigurationError(
+      `${TIME_SCALE_VARIABLE}=${raw} is set, but the API endpoint ${connection.apiEndpoint} is not a local simulator: ` +
+        `the variable speeds up the provider's clock to match a simulator's --time-scale, and against DigitalOcean it would ` +
+        `end waits early. Unset ${TIME_SCALE_VARIABLE} (it is read from the environment of the pulumi process)`,
+    );
+  }
+  return scaledClock(scale);
 }

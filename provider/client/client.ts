@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import { errors, Pool, type Dispatcher } from "undici";
 import { wallClock, type Clock } from "../clock";
 import type { Connection } from "./config";
-import { ApiError, DigitalOceanError, NetworkError, RequestTimeoutError, ResponseBodyError } from "./errors";
+import { ApiError, DigitalOceanError, NetworkError, RateLimitError, RequestTimeoutError, ResponseBodyError } from "./errors";
 import { apiErrors } from "./interceptors/api-errors";
 import { rateLimit } from "./interceptors/rate-limit";
 import { responseBody } from "./interceptors/response-body";
@@ -44,6 +44,8 @@ export interface DigitalOceanClientOptions {
   userAgent?: string;
   /** Largest response body accepted, in bytes. Default 16 MiB. */
   maxResponseBytes?: number;
+  /** Told when the endpoint keeps the first call of the process waiting; see FIRST_ANSWER_NOTICE_MS. */
+  notice?: (message: string) => void;
 }
 
 /**
@@ -69,6 +71,18 @@ const MIN_REAL_REQUEST_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** A POST that failed ambiguously is sent at most this often in all, each time after checking it did not happen. */
 const MAX_ACTION_POSTS = 3;
+/**
+ * Real ms to wait for a TCP (and TLS) connection: DigitalOcean's API accepts
+ * within a second from anywhere; a host that takes longer is the wrong one or
+ * unreachable, and the user should hear so soon (MAX_NOT_SENT_ATTEMPTS of these).
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * Real ms after which a call to an endpoint that has not answered yet in this
+ * process is reported as still waiting, so a silent address shows in the log
+ * long before its attempt times out.
+ */
+const FIRST_ANSWER_NOTICE_MS = 10_000;
 
 interface RequestInit {
   body?: unknown;
@@ -90,6 +104,13 @@ export class DigitalOceanClient {
   private readonly clock: Clock;
   private readonly origin: string;
   private readonly basePath: string;
+  /** The endpoint and where it was configured, as messages name it. */
+  readonly endpoint: string;
+  /** Where the token was configured (never the token), as messages name it. */
+  readonly tokenSource: string;
+  /** Whether the endpoint has answered anything yet: until then a silent endpoint is most likely a wrong one. */
+  private answered = false;
+  private readonly notice: ((message: string) => void) | undefined;
   /** Private (#) so the token never shows when the client is logged, inspected or serialized. */
   readonly #headers: Record<string, string>;
   private readonly callTimeoutMs: number;
@@ -102,6 +123,9 @@ export class DigitalOceanClient {
     const endpoint = new URL(connection.apiEndpoint);
     this.origin = endpoint.origin;
     this.basePath = endpoint.pathname.replace(/\/+$/, "");
+    this.endpoint = `${this.origin}${this.basePath} (${connection.endpointSource ?? "the configured endpoint"})`;
+    this.tokenSource = connection.tokenSource ?? "the configured token";
+    this.notice = options.notice;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     // Every call in progress listens to it: any number of them is expected, not a leak.
     setMaxListeners(0, this.closing.signal);
@@ -111,7 +135,7 @@ export class DigitalOceanClient {
       accept: "application/json",
     };
     // Attempt timeouts run on the Clock (response-body layer), so undici's own wall-clock ones are off.
-    this.pool = new Pool(this.origin, { connections: MAX_IN_FLIGHT, headersTimeout: 0, bodyTimeout: 0 });
+    this.pool = new Pool(this.origin, { connections: MAX_IN_FLIGHT, headersTimeout: 0, bodyTimeout: 0, connect: { timeout: CONNECT_TIMEOUT_MS } });
     const limiter = options.limiter ?? rateLimiterFor(connection.token, this.clock);
     // Innermost first: each attempt is bounded, then paced; retries wrap attempts; errors are read last.
     this.dispatcher = this.pool.compose(
@@ -119,6 +143,7 @@ export class DigitalOceanClient {
         clock: this.clock,
         timeoutMs: options.requestTimeoutMs ?? Math.max(DEFAULT_REQUEST_TIMEOUT_MS, MIN_REAL_REQUEST_TIMEOUT_MS / this.clock.scale),
         maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        endpoint: this.endpoint,
       }),
       rateLimit(limiter),
       retry({ clock: this.clock }),
@@ -129,6 +154,16 @@ export class DigitalOceanClient {
   /** Any image by id: backup, snapshot, custom or base. */
   async getImage(id: number, o?: CallOptions): Promise<Image> {
     return this.json("GET", this.url(`/v2/images/${idSegment(id)}`), envelope("image", isImage), { signal: o?.signal });
+  }
+
+  /**
+   * Proves that the endpoint is DigitalOcean's API and the token reads an
+   * account's images: the cheapest documented call that only such an endpoint
+   * answers with a page of images. Throws what the call failed with.
+   */
+  async checkAccess(o?: CallOptions): Promise<void> {
+    const params = new URLSearchParams({ private: "true", per_page: "1" });
+    await this.json("GET", this.url(`/v2/images?${params}`), pageOf("images", isImage), { signal: o?.signal });
   }
 
   /** Renames or re-describes an image. */
@@ -293,6 +328,7 @@ export class DigitalOceanClient {
       idempotent: init.idempotent ?? method !== "POST",
       priority: init.priority ?? "normal",
       failedAttempts: 0,
+      endpointAnswered: this.answered,
     };
     const options: ContextualDispatchOptions & Dispatcher.RequestOptions = {
       method,
@@ -302,14 +338,35 @@ export class DigitalOceanClient {
       signal: init.signal,
       [REQUEST_CONTEXT]: context,
     };
+    const waiting = this.answered || !this.notice ? undefined : setTimeout(() => this.noticeWaiting(method, target), FIRST_ANSWER_NOTICE_MS);
+    waiting?.unref();
     try {
       const response = await this.dispatcher.request(options);
+      this.answered = true;
       return { status: response.statusCode, text: await response.body.text() };
     } catch (error) {
-      throw asClientError(error, method, target.split("?")[0], init.signal);
+      if (error instanceof ApiError || error instanceof RateLimitError) this.answered = true;
+      throw this.asClientError(error, method, target.split("?")[0], init.signal);
     } finally {
+      clearTimeout(waiting);
       waits.unlink();
     }
+  }
+
+  private noticeWaiting(method: string, target: string): void {
+    if (this.answered) return;
+    this.notice?.(`no answer yet from ${this.endpoint} to ${method} ${target.split("?")[0]} after ${FIRST_ANSWER_NOTICE_MS / 1000} s; still waiting. If this endpoint is wrong, fix it and run again`);
+  }
+
+  /** Errors the caller can act on: the abort reason, our own errors, or a NetworkError for anything from the transport. */
+  private asClientError(error: unknown, method: string, path: string, signal: AbortSignal | undefined): unknown {
+    if (signal?.aborted) return signal.reason;
+    if (error instanceof ApiError && error.status === 401) {
+      return error.withAdvice(`The token comes from ${this.tokenSource}: check that it is current (not revoked or expired) and set it again there`);
+    }
+    if (error instanceof DigitalOceanError) return error;
+    const code = (error as { code?: unknown }).code;
+    return new NetworkError(method, path, typeof code === "string" ? code : undefined, { cause: error, endpoint: this.endpoint });
   }
 }
 
@@ -326,14 +383,6 @@ function linkedSignal(sources: AbortSignal[]): { signal: AbortSignal; unlink(): 
     else source.addEventListener("abort", onAbort, { once: true });
   }
   return { signal: linked.signal, unlink: () => sources.forEach((source) => source.removeEventListener("abort", onAbort)) };
-}
-
-/** Errors the caller can act on: the abort reason, our own errors, or a NetworkError for anything from the transport. */
-function asClientError(error: unknown, method: string, path: string, signal: AbortSignal | undefined): unknown {
-  if (signal?.aborted) return signal.reason;
-  if (error instanceof DigitalOceanError) return error;
-  const code = (error as { code?: unknown }).code;
-  return new NetworkError(method, path, typeof code === "string" ? code : undefined, { cause: error });
 }
 
 /** Failures after which a POST may or may not have been processed. */

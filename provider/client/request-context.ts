@@ -18,6 +18,8 @@ export interface RequestContext {
   priority?: RequestPriority;
   /** Attempts that failed so far, 429s aside; the retry layer counts them. */
   failedAttempts: number;
+  /** Whether the endpoint has answered any request of this client yet; see retryDecision. */
+  endpointAnswered?: boolean;
 }
 
 export const REQUEST_CONTEXT = Symbol("digitalocean-image-actions.request-context");

@@ -93,14 +93,14 @@ export async function update(id: string, olds: SnapshotState, news: SnapshotInpu
 /** Refresh: Pulumi passes the stored state; the snapshot is re-read and reported gone when deleted. */
 export async function read(id: string, props: SnapshotState, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  const observation = await readSnapshot(ctx.runtime(), Number(id));
+  const observation = await readSnapshot(ctx.runtime(), Number(id), { actionIds: [props.actionId] });
   if (!observation) return {};
   return { id, props: stateOf(props, { ...observation, actionId: props.actionId }) };
 }
 
 export async function destroy(id: string, props: SnapshotState, config?: StackConfig): Promise<void> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  await deleteSnapshot(ctx.runtime(), Number(id), props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log);
+  await deleteSnapshot(ctx.runtime(), Number(id), props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log, { actionIds: [props.actionId] });
 }
 
 function specOf(inputs: SnapshotInputs): SnapshotSpec {

@@ -1,9 +1,10 @@
-import { ApiError, DigitalOceanError } from "../client/errors";
-import type { Image, ImageActionRequest } from "../client/types";
+import { DigitalOceanError } from "../client/errors";
+import type { ImageActionRequest } from "../client/types";
 import type { Runtime } from "../runtime";
 import { ActionTimeoutError } from "../waiter/errors";
 import { describe, listImageActions, startOrJoin, waitLogged } from "./actions";
 import { IncompleteError } from "./errors";
+import { imageOrGone } from "./images";
 import type { Log } from "./progress";
 import { assertTransferTargets } from "./regions";
 
@@ -38,7 +39,10 @@ export async function convergeRegionCopy(
   previous: Pick<RegionCopyObservation, "transferredRegions" | "actionIds"> | undefined,
   log: Log,
 ): Promise<RegionCopyObservation> {
-  const image = await getImage(rt, spec.imageId);
+  const image = await imageOrGone(rt, spec.imageId, { actionIds: previous?.actionIds });
+  if (!image) {
+    throw new DigitalOceanError(`image ${spec.imageId} was not found: imageId must name an existing snapshot or custom image (list them with \`doctl compute image list-user\`)`);
+  }
   if (image.type === "backup") {
     throw new DigitalOceanError(
       `image ${image.id} is a backup, and DigitalOcean cannot transfer backups: keep it as a snapshot first ` +
@@ -98,30 +102,14 @@ export async function readRegionCopy(
   imageId: number,
   previous: Pick<RegionCopyObservation, "transferredRegions" | "actionIds"> | undefined,
 ): Promise<RegionCopyObservation | undefined> {
-  let image: Image;
-  try {
-    image = await rt.client.getImage(imageId);
-  } catch (error) {
-    if (ApiError.isNotFound(error)) return undefined;
-    throw error;
-  }
+  const image = await imageOrGone(rt, imageId, { actionIds: previous?.actionIds });
+  if (!image) return undefined;
   return {
     imageId: image.id,
     availableRegions: [...image.regions].sort(),
     transferredRegions: [...(previous?.transferredRegions ?? [])],
     actionIds: [...(previous?.actionIds ?? [])],
   };
-}
-
-async function getImage(rt: Runtime, imageId: number): Promise<Image> {
-  try {
-    return await rt.client.getImage(imageId);
-  } catch (error) {
-    if (ApiError.isNotFound(error)) {
-      throw new DigitalOceanError(`image ${imageId} was not found: imageId must name an existing snapshot or custom image`, { cause: error });
-    }
-    throw error;
-  }
 }
 
 function incomplete(failures: { region: string; error: unknown }[], observation: RegionCopyObservation, spec: RegionCopySpec): unknown {

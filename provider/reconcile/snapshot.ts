@@ -4,6 +4,7 @@ import type { Image, ImageActionRequest } from "../client/types";
 import type { Runtime } from "../runtime";
 import { describe, findCompleted, findInFlight, startOrJoin, waitLogged } from "./actions";
 import { BackupNotFoundError, IncompleteError } from "./errors";
+import { confirmNotFound, imageOrGone, type ImageEvidence } from "./images";
 import type { Log } from "./progress";
 import { syncTags } from "./tags";
 
@@ -50,7 +51,8 @@ const CONVERT: ImageActionRequest = { type: "convert" };
  */
 export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log): Promise<SnapshotObservation> {
   const backupId = spec.backupId ?? (await newestBackupId(rt, requireDroplet(spec), spec.takenAfter, log));
-  let image = await getBackup(rt, backupId);
+  let image = await imageOrGone(rt, backupId, { actionIds: [spec.knownActionId] });
+  if (!image) throw new BackupNotFoundError(backupId, { dropletId: spec.dropletId });
   if (image.type !== "backup" && image.type !== "snapshot") {
     throw new DigitalOceanError(
       `image ${backupId} is a ${image.type} image, not a backup: backupId must name one of a Droplet's backups ` +
@@ -78,9 +80,9 @@ export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log
   return observe(image, actionId);
 }
 
-/** Current state of the snapshot, or undefined when it no longer exists. */
-export async function readSnapshot(rt: Runtime, snapshotId: number): Promise<SnapshotObservation | undefined> {
-  const image = await getOrUndefined(rt, snapshotId);
+/** Current state of the snapshot, or undefined when it no longer exists; `evidence` as imageOrGone takes it. */
+export async function readSnapshot(rt: Runtime, snapshotId: number, evidence?: ImageEvidence): Promise<SnapshotObservation | undefined> {
+  const image = await imageOrGone(rt, snapshotId, evidence);
   return image && observe(image, null);
 }
 
@@ -89,8 +91,8 @@ export async function readSnapshot(rt: Runtime, snapshotId: number): Promise<Sna
  * A convert still in flight is waited for first: deleted before it finished, the backup would
  * become a snapshot afterwards that no stack records, billed until someone notices.
  */
-export async function deleteSnapshot(rt: Runtime, snapshotId: number, waitTimeoutSeconds: number, log: Log): Promise<void> {
-  let image = await getOrUndefined(rt, snapshotId);
+export async function deleteSnapshot(rt: Runtime, snapshotId: number, waitTimeoutSeconds: number, log: Log, evidence?: ImageEvidence): Promise<void> {
+  let image = await imageOrGone(rt, snapshotId, evidence);
   if (image?.type === "backup") {
     const converting = await findInFlight(rt, snapshotId, CONVERT);
     if (!converting) {
@@ -109,7 +111,7 @@ export async function deleteSnapshot(rt: Runtime, snapshotId: number, waitTimeou
         { cause: error },
       );
     }
-    image = await getOrUndefined(rt, snapshotId);
+    image = await imageOrGone(rt, snapshotId, { actionIds: [converting.id] });
   }
   if (!image) return;
   try {
@@ -141,10 +143,9 @@ async function newestBackupId(rt: Runtime, dropletId: number, takenAfter: string
       if (!newest || Date.parse(backup.created_at) > Date.parse(newest.created_at)) newest = backup;
     }
   } catch (error) {
-    if (ApiError.isNotFound(error)) {
-      throw new DigitalOceanError(`droplet ${dropletId} was not found: check dropletId, or use backupId for a backup of a deleted Droplet`, { cause: error });
-    }
-    throw error;
+    if (!ApiError.isNotFound(error)) throw error;
+    await confirmNotFound(rt, `droplet ${dropletId}`);
+    throw new DigitalOceanError(`droplet ${dropletId} was not found: check dropletId, or use backupId for a backup of a deleted Droplet`, { cause: error });
   }
   if (!newest) {
     throw new DigitalOceanError(
@@ -160,24 +161,6 @@ async function newestBackupId(rt: Runtime, dropletId: number, takenAfter: string
   }
   log(`droplet ${dropletId}: keeping its newest backup ${newest.id} (${newest.name}, ${newest.created_at})`);
   return newest.id;
-}
-
-async function getBackup(rt: Runtime, backupId: number): Promise<Image> {
-  try {
-    return await rt.client.getImage(backupId);
-  } catch (error) {
-    if (ApiError.isNotFound(error)) throw new BackupNotFoundError(backupId, { cause: error });
-    throw error;
-  }
-}
-
-async function getOrUndefined(rt: Runtime, imageId: number): Promise<Image | undefined> {
-  try {
-    return await rt.client.getImage(imageId);
-  } catch (error) {
-    if (ApiError.isNotFound(error)) return undefined;
-    throw error;
-  }
 }
 
 function requireDroplet(spec: SnapshotSpec): number {

@@ -132,7 +132,7 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
   for (const [i, generation] of retired.entries()) {
     log(`retiring generation ${generation.rotationKey}: deleting snapshot ${generation.snapshotId} (beyond keep=${spec.keep})`);
     try {
-      await deleteSnapshot(rt, generation.snapshotId, spec.waitTimeoutSeconds, log);
+      await deleteSnapshot(rt, generation.snapshotId, spec.waitTimeoutSeconds, log, generation);
     } catch (error) {
       if (!(error instanceof DigitalOceanError)) throw error;
       // A plain failure would make the engine keep the previous state, which lacks a generation made in this run.
@@ -188,7 +188,7 @@ async function settleOvertaken(
 export async function readVault(rt: Runtime, previous: VaultObservation): Promise<VaultObservation> {
   const generations: Generation[] = [];
   for (const generation of previous.generations) {
-    const snapshot = await readSnapshot(rt, generation.snapshotId);
+    const snapshot = await readSnapshot(rt, generation.snapshotId, generation);
     if (snapshot) generations.push({ ...generation, name: snapshot.name, regions: snapshot.regions });
   }
   return { ...previous, generations };
@@ -196,9 +196,8 @@ export async function readVault(rt: Runtime, previous: VaultObservation): Promis
 
 /** Deletes every snapshot the vault kept, and the one a pending generation's convert is making. */
 export async function deleteVault(rt: Runtime, previous: VaultObservation, waitTimeoutSeconds: number, log: Log): Promise<void> {
-  const snapshotIds = previous.generations.map((generation) => generation.snapshotId);
-  if (previous.pending) snapshotIds.push(previous.pending.backupId);
-  for (const snapshotId of snapshotIds) await deleteSnapshot(rt, snapshotId, waitTimeoutSeconds, log);
+  for (const generation of previous.generations) await deleteSnapshot(rt, generation.snapshotId, waitTimeoutSeconds, log, generation);
+  if (previous.pending) await deleteSnapshot(rt, previous.pending.backupId, waitTimeoutSeconds, log);
 }
 
 /** What every kept snapshot carries: the pattern's name for its key, and the policy's tags and wait. */

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DigitalOceanClient } from "../../provider/client/client";
-import { ApiError, NetworkError } from "../../provider/client/errors";
+import { ApiError, RequestTimeoutError, NetworkError } from "../../provider/client/errors";
 import { RateLimiter } from "../../provider/client/rate-limiter";
 import { scaledClock } from "../../provider/clock";
 import type { Simulator } from "../../provider/simulator";
@@ -68,15 +68,27 @@ test("an idempotent request gives up after a bounded number of attempts and name
   expect(sim.requests().length).toBe(6);
 });
 
-test("a request timeout (simulator latency over the per-request timeout) is retried", async () => {
+test("a request timeout (simulator latency over the per-request timeout) is retried once the endpoint has answered", async () => {
   await client.close();
   client = clientFor(sim, { requestTimeoutMs: 5_000 });
+  await client.listRegions();
+  sim.resetRequests();
   sim.setFaults({ latencyMs: 30_000, routes: ["GET /v2/images/:id"] });
   const pending = client.getImage(SNAPSHOT);
   while (sim.requests().length < 1) await new Promise((r) => setTimeout(r, 1));
   sim.setFaults({});
   await expect(pending).resolves.toMatchObject({ id: SNAPSHOT });
   expect(sim.requests().length).toBeGreaterThanOrEqual(2);
+});
+
+test("an endpoint that has never answered is not retried on a timeout: the error comes after one attempt and names it", async () => {
+  await client.close();
+  client = clientFor(sim, { requestTimeoutMs: 5_000 });
+  sim.setFaults({ latencyMs: 30_000 });
+  const error = await client.getImage(SNAPSHOT).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(RequestTimeoutError);
+  expect((error as Error).message).toContain(`waiting for ${sim.url} (the configured endpoint) to answer GET /v2/images/${SNAPSHOT}`);
+  expect(sim.requests()).toHaveLength(1);
 });
 
 test("a POST whose response is lost ends with exactly one action", async () => {

@@ -128,8 +128,10 @@ describe("convergeRegionCopy", () => {
 
 describe("readRegionCopy", () => {
   it("reads the regions back and reports a deleted image gone", async () => {
-    const previous = { transferredRegions: ["ams3"], actionIds: [7] };
-    expect(await readRegionCopy(account.rt, GOLDEN_SNAPSHOT, previous)).toEqual({ imageId: GOLDEN_SNAPSHOT, availableRegions: ["nyc3"], ...previous });
+    const transfer = await account.rt.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
+    await account.sim.clock.sleep(121_000);
+    const previous = { transferredRegions: ["ams3"], actionIds: [transfer.id] };
+    expect(await readRegionCopy(account.rt, GOLDEN_SNAPSHOT, previous)).toEqual({ imageId: GOLDEN_SNAPSHOT, availableRegions: ["ams3", "nyc3"], ...previous });
     await account.rt.client.deleteImage(GOLDEN_SNAPSHOT);
     expect(await readRegionCopy(account.rt, GOLDEN_SNAPSHOT, previous)).toBeUndefined();
   });

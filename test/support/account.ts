@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DigitalOceanClient } from "../../provider/client/client";
-import type { Runtime } from "../../provider/runtime";
+import { createRuntime, type Runtime } from "../../provider/runtime";
 import { startSimulator, type FaultConfig, type RequestLogEntry, type SeedData, type Simulator } from "../../provider/simulator";
-import { ActionWatcher } from "../../provider/waiter";
 
 /** The example seed: Droplet 3164494 (nyc3) with four daily backups, Droplet 3164495, snapshot 100000010. */
 export const SEED: SeedData = JSON.parse(readFileSync(join(__dirname, "../../examples/seed.json"), "utf8"));
@@ -39,8 +38,7 @@ export async function simulatedAccount(options: { faults?: FaultConfig; rateLimi
 
 /** A separate runtime against the same simulator, as a second pipeline would have. */
 export function runtimeFor(sim: Simulator): Runtime {
-  const client = new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock: sim.clock });
-  return { client, watcher: new ActionWatcher(client, { clock: sim.clock }), clock: sim.clock };
+  return createRuntime(new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock: sim.clock }), sim.clock);
 }
 
 /** Messages are collected instead of printed, so tests can assert on them. */

@@ -37,6 +37,11 @@ export class ApiError extends DigitalOceanError {
     this.path = details.path;
   }
 
+  /** The same error with advice appended to DigitalOcean's message. */
+  withAdvice(advice: string): ApiError {
+    return new ApiError({ ...this, apiMessage: `${this.apiMessage}. ${advice}` });
+  }
+
   /** True when `error` is DigitalOcean saying the resource does not exist. */
   static isNotFound(error: unknown): error is ApiError {
     return error instanceof ApiError && error.status === 404;

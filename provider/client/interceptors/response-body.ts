@@ -11,6 +11,8 @@ export interface ResponseBodyLimits {
   timeoutMs: number;
   /** Largest body accepted, in bytes. */
   maxBytes: number;
+  /** How a timeout names the endpoint, e.g. `https://api.digitalocean.com (the default endpoint)`. */
+  endpoint?: string;
 }
 
 /**
@@ -44,7 +46,7 @@ class BufferingHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     this.upstream.target = controller;
     this.limits.clock.sleep(this.limits.timeoutMs, this.timer.signal).then(
-      () => this.fail(controller, new RequestTimeoutError(this.opts.method, pathOf(this.opts), this.limits.timeoutMs)),
+      () => this.fail(controller, new RequestTimeoutError(this.opts.method, pathOf(this.opts), this.limits.timeoutMs, this.limits.endpoint, this.response !== undefined)),
       () => undefined,
     );
     this.next.onRequestStart?.(this.upstream, context);

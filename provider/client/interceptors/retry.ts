@@ -24,6 +24,9 @@ const AMBIGUOUS_CODES = new Set([
   "UND_ERR_BODY_TIMEOUT",
 ]);
 
+/** Ambiguous failures in which nothing at all came back in time. */
+const SILENT_CODES = new Set(["ETIMEDOUT", "UND_ERR_HEADERS_TIMEOUT"]);
+
 /**
  * undici's retry interceptor driven by this package's policy
  * (`policy/retry-decision.ts`): it re-dispatches through the layers below, so
@@ -39,7 +42,7 @@ export function retry(options: { clock: Clock; random?: () => number }): Dispatc
     const failure = classify(error);
     // undici's own counter counts 429s too; a 429 waited out as asked must not use up the attempts or lengthen the backoff.
     if (!isRateLimited(failure)) context.failedAttempts += 1;
-    const decision = retryDecision(failure, { idempotent: context.idempotent, attempt: context.failedAttempts }, random);
+    const decision = retryDecision(failure, { idempotent: context.idempotent, attempt: context.failedAttempts, endpointAnswered: context.endpointAnswered }, random);
     if (!decision.retry || context.signal?.aborted) {
       done(error);
       return;
@@ -66,10 +69,10 @@ export function classify(error: Error): AttemptFailure {
     const retryAfter = Number(headers?.["retry-after"]);
     return { kind: "status", status: statusCode, retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined };
   }
-  if (error instanceof RequestTimeoutError) return { kind: "ambiguous" };
+  if (error instanceof RequestTimeoutError) return { kind: "ambiguous", silent: !error.answerStarted };
   if (error instanceof ResponseBodyError) return error.problem === "truncated" ? { kind: "ambiguous" } : { kind: "fatal" };
   const errorCode = code ?? (error.cause as { code?: string } | undefined)?.code;
   if (errorCode !== undefined && NOT_SENT_CODES.has(errorCode)) return { kind: "not-sent" };
-  if (errorCode !== undefined && AMBIGUOUS_CODES.has(errorCode)) return { kind: "ambiguous" };
+  if (errorCode !== undefined && AMBIGUOUS_CODES.has(errorCode)) return { kind: "ambiguous", silent: SILENT_CODES.has(errorCode) };
   return { kind: "fatal" };
 }

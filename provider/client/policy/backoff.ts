@@ -28,6 +28,14 @@ export const BACKOFF_CAP_MS = 30_000;
 export const MAX_ATTEMPTS = 6;
 
 /**
+ * Three attempts for a connection that could not be made (refused, host not
+ * found, connect timeout): DigitalOcean's API always accepts connections, so
+ * this is nearly always a wrong endpoint, and the user should hear so within
+ * seconds; two quick retries still ride out a brief network blip.
+ */
+export const MAX_NOT_SENT_ATTEMPTS = 3;
+
+/**
  * The wait before retry number `retry` (1 for the first retry). "Equal jitter":
  * half the exponential step is fixed, half random, so clients that failed
  * together (e.g. many resources in one `pulumi up`) do not retry in lockstep,

@@ -1,11 +1,14 @@
-import { backoffDelayMs, MAX_ATTEMPTS } from "./backoff";
+import { backoffDelayMs, MAX_ATTEMPTS, MAX_NOT_SENT_ATTEMPTS } from "./backoff";
 
 /** How one attempt failed, as far as the retry decision cares. */
 export type AttemptFailure =
   /** The server answered with this status. */
   | { kind: "status"; status: number; retryAfterMs?: number }
-  /** Nothing usable came back: reset, drop, timeout, truncated body. The request may have been processed. */
-  | { kind: "ambiguous" }
+  /**
+   * Nothing usable came back: reset, drop, timeout, truncated body. The request may have been processed.
+   * `silent`: the attempt timed out with no answer at all.
+   */
+  | { kind: "ambiguous"; silent?: boolean }
   /** The connection was refused or could not be made: the request was certainly not sent. */
   | { kind: "not-sent" }
   /** Anything else: a bad request, an abort, a body too large... retrying cannot help. */
@@ -34,18 +37,24 @@ export function isRateLimited(failure: AttemptFailure): boolean {
  *   deadline bounds it).
  * - A request that was never sent (connection refused) is safe to send again,
  *   also for a POST.
+ *   (fewer times: see MAX_NOT_SENT_ATTEMPTS).
  * - 5xx and ambiguous failures only for idempotent requests: a POST that may have
  *   been processed is left to its caller, which can check what happened.
+ * - A timeout from an endpoint that has not answered once since the
+ *   process started is not retried: a silent endpoint
+ *   is a wrong address far more often than a blip, and six attempts of 30 s
+ *   would hide that for minutes. `endpointAnswered` defaults to true.
  */
 export function retryDecision(
   failure: AttemptFailure,
-  request: { idempotent: boolean; attempt: number },
+  request: { idempotent: boolean; attempt: number; endpointAnswered?: boolean },
   random?: () => number,
 ): RetryDecision {
   if (failure.kind === "status" && failure.status === 429) {
     return { retry: true, waitMs: 0, rateLimitedForMs: failure.retryAfterMs ?? 0 };
   }
-  if (request.attempt >= MAX_ATTEMPTS) return { retry: false };
+  if (request.attempt >= (failure.kind === "not-sent" ? MAX_NOT_SENT_ATTEMPTS : MAX_ATTEMPTS)) return { retry: false };
+  if (failure.kind === "ambiguous" && failure.silent && request.endpointAnswered === false) return { retry: false };
   const transient =
     failure.kind === "not-sent" ||
     (request.idempotent && (failure.kind === "ambiguous" || (failure.kind === "status" && TRANSIENT_STATUSES.has(failure.status))));

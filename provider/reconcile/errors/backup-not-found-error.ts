@@ -4,12 +4,16 @@ import { DigitalOceanError } from "../../client/errors";
 export class BackupNotFoundError extends DigitalOceanError {
   override readonly name = "BackupNotFoundError";
 
-  constructor(backupId: number, options?: { cause?: unknown }) {
+  /** `dropletId`: the Droplet the resource declares, if any, so the advice fits the declaration. */
+  constructor(backupId: number, options?: { cause?: unknown; dropletId?: number }) {
+    const dropletId = options?.dropletId;
     super(
       `backup ${backupId} was not found. DigitalOcean keeps a Droplet's backups for 7 days (daily plan) or 4 weeks ` +
         `(weekly plan), and 4 weeks after the Droplet is deleted; this one has expired or never existed. ` +
-        `List the current ones with \`doctl compute droplet backups <droplet-id>\`, or set dropletId instead of backupId ` +
-        `to keep the newest backup.`,
+        (dropletId === undefined
+          ? `List the current ones with \`doctl compute droplet backups <droplet-id>\`, or set dropletId instead of backupId ` +
+            `to keep the newest backup.`
+          : `List the current ones with \`doctl compute droplet backups ${dropletId}\`.`),
       options,
     );
   }

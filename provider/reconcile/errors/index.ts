@@ -1,2 +1,3 @@
 export { BackupNotFoundError } from "./backup-not-found-error";
 export { IncompleteError } from "./incomplete-error";
+export { UnconfirmedNotFoundError } from "./unconfirmed-not-found-error";

@@ -1,0 +1,64 @@
+import { ApiError } from "../client/errors";
+import type { Image } from "../client/types";
+import type { Runtime } from "../runtime";
+import { UnconfirmedNotFoundError } from "./errors";
+
+/** What state remembers of how an image came to be: the actions this package saw make or copy it. */
+export interface ImageEvidence {
+  /** Convert or transfer actions on the image, as recorded in state; empty when none is known. */
+  actionIds?: readonly (number | null | undefined)[];
+}
+
+/**
+ * The image, or undefined when it is gone. A 404 alone does not say that: a
+ * base URL with a stray path, a proxy, or another team's token answer 404 for
+ * images that exist. So a 404 counts as "gone" only once
+ * - the endpoint and token are confirmed to reach an account's images
+ *   (Runtime.confirmAccess, one call per process), and
+ * - when state recorded an action on the image, that action is still visible
+ *   to the token: DigitalOcean keeps an account's action history after the
+ *   image goes, so an unknown action means the token is of another account.
+ * Otherwise UnconfirmedNotFoundError, and nothing is concluded.
+ */
+export async function imageOrGone(rt: Runtime, imageId: number, evidence: ImageEvidence = {}): Promise<Image | undefined> {
+  try {
+    return await rt.client.getImage(imageId);
+  } catch (error) {
+    if (!ApiError.isNotFound(error)) throw error;
+    await confirmNotFound(rt, `image ${imageId}`, evidence);
+    return undefined;
+  }
+}
+
+/**
+ * Throws UnconfirmedNotFoundError unless a 404 for `subject` can be trusted
+ * (see imageOrGone); resolves when it can.
+ */
+export async function confirmNotFound(rt: Runtime, subject: string, evidence: ImageEvidence = {}): Promise<void> {
+  const { endpoint, tokenSource } = rt.client;
+  try {
+    await rt.confirmAccess();
+  } catch (failure) {
+    throw new UnconfirmedNotFoundError(
+      `DigitalOcean answered 404 for ${subject}, but that is not taken to mean it does not exist: ${endpoint} with the token ` +
+        `from ${tokenSource} does not answer DigitalOcean's image listing (${(failure as Error).message}). ` +
+        `Check the endpoint (DigitalOcean's is https://api.digitalocean.com, with no path) and the token, then run again; ` +
+        `nothing was removed from state`,
+      { cause: failure },
+    );
+  }
+  const actionId = evidence.actionIds?.find((id): id is number => typeof id === "number");
+  if (actionId === undefined) return;
+  try {
+    await rt.client.getAction(actionId);
+  } catch (error) {
+    if (!ApiError.isNotFound(error)) throw error;
+    throw new UnconfirmedNotFoundError(
+      `DigitalOcean answered 404 for ${subject}, and also for action ${actionId} that state records on it: the token from ` +
+        `${tokenSource} does not see this account's history, so it is most likely another account's or team's token. ` +
+        `Use the token of the account that holds ${subject}; nothing was removed from state. If ${subject} really is gone ` +
+        `along with its history, remove the resource from state with \`pulumi state delete <urn>\``,
+      { cause: error },
+    );
+  }
+}
