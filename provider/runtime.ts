@@ -33,7 +33,10 @@ export function getRuntime(connection: Connection): Runtime {
   return runtime;
 }
 
-/** Closes and forgets every runtime and rate limiter (for tests). */
+/**
+ * Closes and forgets every runtime and rate limiter (for tests).
+ * @internal
+ */
 export async function resetRuntimes(): Promise<void> {
   const closing = [...runtimes.values()].map((r) => r.client.close());
   runtimes.clear();

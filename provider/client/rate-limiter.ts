@@ -142,7 +142,10 @@ export class RateLimiter {
     });
   }
 
-  /** Counts for tests and diagnostics. */
+  /**
+   * Counts, for tests.
+   * @internal
+   */
   usage(): { lastMinute: number; lastHour: number; inFlight: number; queued: number } {
     const now = this.clock.now();
     this.prune(now);
@@ -322,7 +325,10 @@ export function rateLimiterFor(token: string, clock: Clock, limits: RateLimits =
   return limiter;
 }
 
-/** Forgets every limiter (tests start each case from a clean process state). */
+/**
+ * Forgets every limiter (tests start each case from a clean process state).
+ * @internal
+ */
 export function forgetRateLimiters(): void {
   limiters.clear();
 }
