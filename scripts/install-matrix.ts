@@ -198,9 +198,8 @@ function install(pm: PackageManager, dir: string): void {
   if (pm === "npm") {
     run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], dir, env);
   } else if (pm === "pnpm") {
-    // CI=true makes pnpm default to a frozen lockfile; this program has none yet. pnpm 11+ also
-    // fails on dependencies whose build scripts it skipped (protobufjs's postinstall, a version notice).
-    run(bin("pnpm"), ["install", "--no-frozen-lockfile", "--reporter=append-only", "--config.strict-dep-builds=false"], dir, env);
+    // CI=true makes pnpm default to a frozen lockfile; this program has none yet.
+    run(bin("pnpm"), ["install", "--no-frozen-lockfile", "--reporter=append-only"], dir, env);
   } else {
     // CI=true makes yarn default to immutable installs, for the same reason.
     run(bin("yarn"), ["install"], dir, { ...env, YARN_ENABLE_IMMUTABLE_INSTALLS: "false", YARN_ENABLE_PROGRESS_BARS: "false" });
