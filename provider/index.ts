@@ -2,6 +2,8 @@
  * Pulumi dynamic resources for DigitalOcean's image actions: keep Droplet
  * backups as snapshots and make images available in more regions,
  * declaratively and idempotently.
+ *
+ * @module pulumi-digitalocean-image-actions
  */
 export { SnapshotFromBackup, type SnapshotFromBackupArgs } from "./resources/snapshot-from-backup";
 export { ImageRegionCopy, type ImageRegionCopyArgs } from "./resources/image-region-copy";

@@ -3,7 +3,6 @@ import { DigitalOceanClient } from "./client/client";
 import { isLoopback, type Connection } from "./client/config";
 import { ConfigurationError } from "./client/errors";
 import { forgetRateLimiters, tokenFingerprint } from "./client/rate-limiter";
-import type { Action } from "./client/types";
 import { ActionWatcher } from "./waiter";
 
 /** What resources work with: one client, watcher and clock per (token, endpoint) in the process. */
@@ -18,12 +17,6 @@ export interface Runtime {
    * a wrong address or token rather than a missing image.
    */
   confirmAccess(): Promise<void>;
-  /**
-   * Image actions this process started or joined, by image and request, until
-   * they finish: a second resource asking for the same action in the same run
-   * joins it instead of posting it again.
-   */
-  ongoing: Map<string, Promise<Action>>;
 }
 
 /** The variable that runs the provider's clock faster, to match a simulator started with the same `--time-scale`. */
@@ -52,7 +45,10 @@ export function getRuntime(connection: Connection): Runtime {
   return runtime;
 }
 
-/** A runtime around `client`; getRuntime shares one per connection, tests and tools make their own. */
+/**
+ * A runtime around `client`; getRuntime shares one per connection, tests and tools make their own.
+ * @internal
+ */
 export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime {
   let access: Promise<void> | undefined;
   return {
@@ -60,11 +56,13 @@ export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime
     watcher: new ActionWatcher(client, { clock }),
     clock,
     confirmAccess: () => (access ??= client.checkAccess()),
-    ongoing: new Map(),
   };
 }
 
-/** Closes and forgets every runtime and rate limiter (for tests). */
+/**
+ * Closes and forgets every runtime and rate limiter (for tests).
+ * @internal
+ */
 export async function resetRuntimes(): Promise<void> {
   const closing = [...runtimes.values()].map((r) => r.client.close());
   runtimes.clear();

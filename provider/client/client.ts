@@ -12,7 +12,7 @@ import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from
 import { backoffDelayMs } from "./policy/backoff";
 import { MAX_IN_FLIGHT, rateLimiterFor, type RateLimiter, type RequestPriority } from "./rate-limiter";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
-import type { Action, BackupPolicy, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "./types";
+import type { Action, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "./types";
 import { USER_AGENT } from "./user-agent";
 
 /** Per-call options. */
@@ -176,23 +176,9 @@ export class DigitalOceanClient {
     await this.send("DELETE", this.url(`/v2/images/${idSegment(id)}`), { signal: o?.signal });
   }
 
-  /** Images matching the filters, page by page as iteration proceeds. */
-  listImages(query: { type?: string; private?: boolean; tagName?: string } = {}, o?: CallOptions): AsyncIterable<Image> {
-    const params = new URLSearchParams();
-    if (query.type !== undefined) params.set("type", query.type);
-    if (query.private !== undefined) params.set("private", String(query.private));
-    if (query.tagName !== undefined) params.set("tag_name", query.tagName);
-    return this.paginate("/v2/images", params, "images", isImage, o);
-  }
-
   /** The image's actions, newest first, page by page as iteration proceeds. */
   listImageActions(imageId: number, o?: CallOptions): AsyncIterable<Action> {
     return this.paginate(`/v2/images/${idSegment(imageId)}/actions`, new URLSearchParams(), "actions", isAction, o);
-  }
-
-  /** One action of an image. */
-  async getImageAction(imageId: number, actionId: number, o?: CallOptions): Promise<Action> {
-    return this.json("GET", this.url(`/v2/images/${idSegment(imageId)}/actions/${idSegment(actionId)}`), envelope("action", isAction), { signal: o?.signal });
   }
 
   /**
@@ -234,11 +220,6 @@ export class DigitalOceanClient {
   /** The Droplet's backups (DigitalOcean lists them oldest first). */
   listDropletBackups(dropletId: number, o?: CallOptions): AsyncIterable<Image> {
     return this.paginate(`/v2/droplets/${idSegment(dropletId)}/backups`, new URLSearchParams(), "backups", isImage, o);
-  }
-
-  /** The Droplet's backup plan. */
-  async getBackupPolicy(dropletId: number, o?: CallOptions): Promise<BackupPolicy> {
-    return this.json("GET", this.url(`/v2/droplets/${idSegment(dropletId)}/backups/policy`), envelope("policy", isBackupPolicy), { signal: o?.signal });
   }
 
   /** Every region, all pages. */
@@ -409,7 +390,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
 const isImage = (v: unknown): v is Image => isObject(v) && typeof v.id === "number" && Array.isArray(v.regions);
 const isAction = (v: unknown): v is Action => isObject(v) && typeof v.id === "number" && typeof v.status === "string" && typeof v.type === "string";
 const isRegion = (v: unknown): v is Region => isObject(v) && typeof v.slug === "string";
-const isBackupPolicy = (v: unknown): v is BackupPolicy => isObject(v) && typeof v.backup_enabled === "boolean";
 
 /** Reads `{ [key]: T }`. */
 function envelope<T>(key: string, is: (v: unknown) => v is T): (body: unknown) => T | undefined {

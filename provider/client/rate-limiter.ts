@@ -8,7 +8,7 @@ export interface RateLimits {
 }
 
 /** DigitalOcean's limits per token: 250 requests in any minute, 5,000 in any hour. */
-export const DIGITALOCEAN_RATE_LIMITS: RateLimits = { perMinute: 250, perHour: 5_000 };
+const DIGITALOCEAN_RATE_LIMITS: RateLimits = { perMinute: 250, perHour: 5_000 };
 
 /**
  * Which requests go first when the limit makes them queue:
@@ -28,7 +28,7 @@ const RANK: Record<RequestPriority, number> = { watch: 2, start: 1, normal: 0 };
  * sends 120 an hour, and the rest covers lookups of actions that fell off the
  * first page of the account's action list. 4% of DigitalOcean's 5,000.
  */
-export const WATCH_RESERVE_PER_HOUR = 200;
+const WATCH_RESERVE_PER_HOUR = 200;
 
 /** Response headers as undici gives them. */
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
@@ -142,7 +142,10 @@ export class RateLimiter {
     });
   }
 
-  /** Counts for tests and diagnostics. */
+  /**
+   * Counts, for tests.
+   * @internal
+   */
   usage(): { lastMinute: number; lastHour: number; inFlight: number; queued: number } {
     const now = this.clock.now();
     this.prune(now);
@@ -322,7 +325,10 @@ export function rateLimiterFor(token: string, clock: Clock, limits: RateLimits =
   return limiter;
 }
 
-/** Forgets every limiter (tests start each case from a clean process state). */
+/**
+ * Forgets every limiter (tests start each case from a clean process state).
+ * @internal
+ */
 export function forgetRateLimiters(): void {
   limiters.clear();
 }

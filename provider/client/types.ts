@@ -60,19 +60,6 @@ export interface Action {
 /** The body of `POST /v2/images/{id}/actions`. */
 export type ImageActionRequest = { type: "convert" } | { type: "transfer"; region: string };
 
-export interface BackupPolicy {
-  droplet_id: number;
-  backup_enabled: boolean;
-  backup_policy?: {
-    plan: "daily" | "weekly";
-    weekday?: string;
-    hour?: number;
-    window_length_hours?: number;
-    retention_period_days?: number;
-  };
-  next_backup_window?: { start: string; end: string } | null;
-}
-
 /** Every non-2xx answer carries this body. */
 export interface ErrorBody {
   id: string;

@@ -14,7 +14,7 @@ export type VaultState = VaultObservation &
     newestSnapshotId: number | null;
   };
 
-export const DEFAULT_NAME_PATTERN = "{dropletId}-{key}";
+const DEFAULT_NAME_PATTERN = "{dropletId}-{key}";
 const DEFAULT_KEEP = 4;
 /** Each kept generation is billed as a snapshot; a policy beyond a hundred is more likely a typo. */
 const MAX_KEEP = 100;

@@ -7,6 +7,7 @@ import type { Log } from "../reconcile/progress";
 const CONFIG_KEYS = ["digitalocean:token", "digitalocean:apiEndpoint"] as const;
 export type StackConfig = Partial<Record<(typeof CONFIG_KEYS)[number], string>>;
 
+/** @internal What stored shims call in `configure`: part of the shim protocol. */
 export function captureConfig(config: ConfigSource): StackConfig {
   const captured: StackConfig = {};
   for (const key of CONFIG_KEYS) {

@@ -8,11 +8,18 @@ import type { ResourceKind, StackConfig } from "./index";
  * created by an older version is updated and deleted by the code installed now.
  * `configure` receives the stack config (token included) in the provider
  * process and keeps it in memory only.
+ *
+ * Frozen wire format: stacks keep this text for the life of each resource, and
+ * refresh and destroy run it against whatever version is installed then. What
+ * it calls (`captureConfig`, `handlers[kind].check/diff/create/read/update/destroy`
+ * with these arguments) must keep working in every later release; see
+ * test/fixtures/shim-protocol/README.md before changing either side.
  */
 interface Shim extends pulumi.dynamic.ResourceProvider {
   stackConfig?: StackConfig;
 }
 
+/** @internal The provider object a resource class registers with. */
 export function shimFor(kind: ResourceKind): pulumi.dynamic.ResourceProvider {
   const shim: Shim = {
     async configure(req) {

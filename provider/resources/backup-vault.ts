@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { shimFor } from "../dynamic/shim";
-import type { Generation } from "../reconcile/vault";
+import type { Generation as BackupVaultGeneration } from "../reconcile/vault";
 import { MODULE, outputSlots } from "./module";
 
 const provider = shimFor("BackupVault");
@@ -35,7 +35,7 @@ export interface BackupVaultArgs {
 }
 
 /** One snapshot kept by a {@link BackupVault}. */
-export type BackupVaultGeneration = Generation;
+export type { BackupVaultGeneration };
 
 /**
  * A retention policy for a Droplet's backups: on each new `rotationKey`, keep

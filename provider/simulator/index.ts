@@ -15,6 +15,8 @@
  * Besides `/v2`, the server answers `/_sim/...` for tests (no auth, no limits, no faults):
  * `GET /_sim/requests`, `GET /_sim/requests/counts`, `DELETE /_sim/requests`,
  * `GET /_sim/state`, `GET /_sim/faults`, `PUT /_sim/faults`.
+ *
+ * @module pulumi-digitalocean-image-actions/simulator
  */
 import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
@@ -33,6 +35,9 @@ export type { RateLimitConfig } from "./rate-limit";
 export type { RequestCounts, RequestLogEntry, RequestOutcome } from "./request-log";
 export type { ActionDurations, StateSnapshot } from "./state";
 export type { SeedBackup, SeedBackupPolicy, SeedData, SeedDroplet, SeedImage } from "./seed";
+// Types the simulator's own signatures use, so that programs can name them.
+export type { Action, ActionStatus, Image, ImageStatus, ImageType, Region, TagResource } from "../client/types";
+export type { Clock } from "../clock";
 export { DEFAULT_RATE_LIMIT } from "./rate-limit";
 export { ROUTE_TEMPLATES } from "./routes";
 export { loadSeed, validateSeed } from "./seed";

@@ -4,7 +4,7 @@ import { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError, DigitalOceanError, NetworkError, ResponseBodyError } from "../../provider/client/errors";
 import { RateLimiter } from "../../provider/client/rate-limiter";
 import { scaledClock } from "../../provider/clock";
-import { clientFor, hostileServer, seededSimulator, SNAPSHOT } from "./helpers";
+import { BACKUPS, clientFor, DROPLET, hostileServer, seededSimulator, SNAPSHOT } from "./helpers";
 
 const TOKEN = "dop_v1_secret_0123456789abcdef0123456789abcdef";
 
@@ -113,8 +113,8 @@ test("a 2xx body that is not JSON is a ResponseBodyError, not a crash", async ()
 test("JSON of the wrong shape is a ResponseBodyError", async () => {
   const { error } = await failureFrom((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ image: "nope" })), (c) => c.getImage(5));
   expect(error).toMatchObject({ problem: "wrong-shape" });
-  const listing = await failureFrom((_req, res) => res.writeHead(200).end(JSON.stringify({ images: [{ id: "x" }] })), async (c) => {
-    for await (const image of c.listImages()) void image;
+  const listing = await failureFrom((_req, res) => res.writeHead(200).end(JSON.stringify({ backups: [{ id: "x" }] })), async (c) => {
+    for await (const backup of c.listDropletBackups(5)) void backup;
   });
   expect(listing.error).toMatchObject({ problem: "wrong-shape" });
 });
@@ -170,28 +170,23 @@ test("a refused connection is a NetworkError naming the call", async () => {
 
 test("pagination follows links across pages with 200 per page", async () => {
   const sim = await seededSimulator();
-  for (let i = 0; i < 450; i++) sim.state.addImage({ name: `s-${i}`, type: "snapshot", regions: ["nyc3"] });
+  for (let i = 0; i < 450; i++) sim.state.addBackup(DROPLET, { name: `b-${i}`, created_at: "2025-06-05T04:00:00Z" });
   const client = clientFor(sim);
   try {
     const ids: number[] = [];
-    for await (const image of client.listImages({ type: "snapshot", private: true })) ids.push(image.id);
-    expect(ids).toHaveLength(451);
-    expect(new Set(ids).size).toBe(451);
+    for await (const backup of client.listDropletBackups(DROPLET)) ids.push(backup.id);
+    expect(ids).toHaveLength(450 + BACKUPS.length);
+    expect(new Set(ids).size).toBe(450 + BACKUPS.length);
     const pages = sim.requests().map((r) => r.query);
-    expect(pages).toEqual([
-      { type: "snapshot", private: "true", per_page: "200" },
-      expect.objectContaining({ page: "2", per_page: "200", type: "snapshot" }),
-      expect.objectContaining({ page: "3", per_page: "200", type: "snapshot" }),
-    ]);
+    expect(pages).toEqual([{ per_page: "200" }, expect.objectContaining({ page: "2", per_page: "200" }), expect.objectContaining({ page: "3", per_page: "200" })]);
     // Lazily: stopping early fetches no further page.
     sim.resetRequests();
-    for await (const image of client.listImages()) if (image) break;
+    for await (const backup of client.listDropletBackups(DROPLET)) if (backup) break;
     expect(sim.requests()).toHaveLength(1);
 
     const page = await client.listActions({ page: 1, perPage: 200 });
     expect(page).toEqual({ actions: [], total: 0, hasNext: false });
     expect((await client.listRegions()).map((r) => r.slug)).toContain("nyc3");
-    expect(await client.getBackupPolicy(3164494)).toMatchObject({ droplet_id: 3164494, backup_enabled: true });
   } finally {
     await client.close();
     await sim.close();

@@ -5,12 +5,13 @@
  */
 import * as path from "node:path";
 import { loadSeed, startSimulator, type RequestLogEntry, type Simulator, type SimulatorOptions } from "../../provider/simulator";
-import { preparePackage, type PreparedPackage } from "./package";
+import { preparePackage, REPO_ROOT, type PreparedPackage } from "./package";
 import { startDynamicProvider, type DynamicProviderServer } from "./server";
 
 /** A thousand times faster than DigitalOcean: a 60 s convert takes 60 ms. */
 export const TIME_SCALE = 0.001;
-export const SEED_FILE = path.join(__dirname, "..", "..", "examples", "seed.json");
+// From the repository root, so that the harness compiled to build/ finds it too.
+export const SEED_FILE = path.join(REPO_ROOT, "examples", "seed.json");
 export const WEB_DROPLET = 3164494;
 /** The newest of Droplet 3164494's backups in the seed. */
 export const WEB_NEWEST_BACKUP = 100000104;

@@ -72,20 +72,22 @@ function prepare(options: PrepareOptions): PreparedPackage {
   }
 
   const fingerprint = fingerprintSources(dist);
-  const cacheRoot = path.join(os.tmpdir(), `${PACKAGE_NAME}-engine`);
+  const cacheRoot = scratchRoot(REPO_ROOT);
   const dir = path.join(cacheRoot, fingerprint);
   const packageDir = path.join(dir, "node_modules", PACKAGE_NAME);
-  if (!fs.existsSync(path.join(dir, ".ready"))) {
+  if (!scratchIsUsable(dir, REPO_ROOT)) {
     fs.mkdirSync(cacheRoot, { recursive: true });
     const staging = fs.mkdtempSync(path.join(cacheRoot, "staging-"));
     try {
       installInto(staging);
-      fs.writeFileSync(path.join(staging, ".ready"), new Date().toISOString());
+      fs.writeFileSync(path.join(staging, ".ready"), REPO_ROOT);
+      // A folder whose links no longer resolve is replaced, not reused.
+      if (fs.existsSync(dir) && !scratchIsUsable(dir, REPO_ROOT)) fs.rmSync(dir, { recursive: true, force: true });
       try {
         fs.renameSync(staging, dir);
       } catch (err) {
         // Another worker finished the same fingerprint first: use theirs.
-        if (!fs.existsSync(path.join(dir, ".ready"))) throw err;
+        if (!scratchIsUsable(dir, REPO_ROOT)) throw err;
       }
     } finally {
       fs.rmSync(staging, { recursive: true, force: true });
@@ -93,6 +95,39 @@ function prepare(options: PrepareOptions): PreparedPackage {
   }
   const pkg = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as { version: string };
   return { dir, packageDir, version: pkg.version };
+}
+
+/**
+ * Where this clone's scratch folders live: the temp folder, keyed by the
+ * clone's real path. The folders link into the clone's node_modules, so one
+ * made by another clone (possibly deleted since) must never be picked up.
+ * Outside the repository on purpose: inside it, Node's resolution would walk
+ * up into the repository's node_modules and hide a dependency the manifest
+ * forgot to declare.
+ */
+export function scratchRoot(repoRoot: string): string {
+  const key = createHash("sha256").update(fs.realpathSync(repoRoot)).digest("hex").slice(0, 12);
+  return path.join(os.tmpdir(), `${PACKAGE_NAME}-engine`, key);
+}
+
+/**
+ * A finished scratch folder made by `repoRoot` whose every dependency link
+ * still resolves into that repository's node_modules (a clone removed and
+ * cloned again at the same path, then `npm ci`, qualifies again).
+ */
+export function scratchIsUsable(dir: string, repoRoot: string): boolean {
+  const ready = path.join(dir, ".ready");
+  if (!fs.existsSync(ready) || fs.readFileSync(ready, "utf8") !== repoRoot) return false;
+  const modules = path.join(dir, "node_modules");
+  const links = fs.readdirSync(modules).flatMap((name) =>
+    name.startsWith("@") ? fs.readdirSync(path.join(modules, name)).map((sub) => path.join(modules, name, sub)) : [path.join(modules, name)],
+  );
+  const expected = path.join(repoRoot, "node_modules");
+  return links.every((link) => {
+    if (!fs.lstatSync(link).isSymbolicLink()) return true;
+    const target = fs.readlinkSync(link);
+    return target.startsWith(expected + path.sep) && fs.existsSync(target);
+  });
 }
 
 function build(): void {

@@ -71,6 +71,11 @@ export class ProviderError extends Error {
 export interface StartOptions {
   /** Working directory of the server: the program folder from preparePackage(). */
   cwd: string;
+  /**
+   * The server's entry file; default: this repository's @pulumi/pulumi's. A
+   * program with its own SDK installed is served by that SDK's server, as the CLI does.
+   */
+  serverEntry?: string;
   /** Extra environment for the server process (inherits this process's env). */
   env?: Record<string, string | undefined>;
   /** Project name for unqualified config keys (PULUMI_NODEJS_PROJECT); default "project". */
@@ -117,7 +122,7 @@ const fromStruct = (s: Struct | undefined): PropertyMap => (s ? (s.toJavaScript(
  */
 export async function startDynamicProvider(options: StartOptions): Promise<DynamicProviderServer> {
   const callTimeoutMs = options.callTimeoutMs ?? 15_000;
-  const child = spawn(process.execPath, ["--require", WATCHDOG, SERVER_ENTRY, "127.0.0.1:0"], {
+  const child = spawn(process.execPath, ["--require", WATCHDOG, options.serverEntry ?? SERVER_ENTRY, "127.0.0.1:0"], {
     cwd: options.cwd,
     env: { ...process.env, PULUMI_NODEJS_PROJECT: options.project ?? "project", ...options.env },
     stdio: ["pipe", "pipe", "pipe"],

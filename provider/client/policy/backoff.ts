@@ -9,10 +9,10 @@
  * resets at DigitalOcean usually clear within that, and a faster retry mostly
  * hits the same failure.
  */
-export const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_BASE_MS = 1_000;
 
 /** Doubling spreads the attempts over a short outage instead of hammering it. */
-export const BACKOFF_FACTOR = 2;
+const BACKOFF_FACTOR = 2;
 
 /**
  * No single wait beyond 30 s: a longer pause buys little (the outage is then

@@ -22,7 +22,7 @@ export const MAX_POLL_INTERVAL_MS = 30_000;
  * reaching the 30 s cap after about seven looks (~1 min), so short actions are
  * seen finishing soon while long ones poll slowly.
  */
-export const POLL_BACKOFF_FACTOR = 1.5;
+const POLL_BACKOFF_FACTOR = 1.5;
 
 /** The wait after a look that found the action still running, having waited `previousMs` before it. */
 export function nextPollInterval(previousMs: number, bounds: { minMs: number; maxMs: number }): number {
