@@ -4,6 +4,7 @@ import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeVault, deleteVault, readVault, vaultId, type VaultObservation, type VaultSpec } from "../reconcile/vault";
 import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
+import { describeVaultPlan, planVaultUpdate } from "./vault-plan";
 
 /** Inputs after `check`, defaults filled in. */
 export type VaultInputs = Omit<VaultSpec, "waitTimeoutSeconds"> & { waitTimeoutSeconds?: number };
@@ -76,7 +77,7 @@ function checkNamePattern(checker: InputChecker, value: unknown): unknown {
   return value;
 }
 
-export async function diff(_id: string, olds: VaultState, news: VaultInputs): Promise<pulumi.dynamic.DiffResult> {
+export async function diff(id: string, olds: VaultState, news: VaultInputs): Promise<pulumi.dynamic.DiffResult> {
   const d = new DiffCollector();
   // The newest generation's key, not an echo of the input: a rotation that failed is still due.
   d.compare("rotationKey", news.rotationKey, olds.generations?.[0]?.rotationKey);
@@ -86,6 +87,12 @@ export async function diff(_id: string, olds: VaultState, news: VaultInputs): Pr
   d.compare("namePattern", news.namePattern, olds.namePattern);
   if (news.tags !== undefined) d.compare("tags", news.tags, olds.tags, { equal: sameSet });
   d.compare("waitTimeoutSeconds", news.waitTimeoutSeconds, olds.waitTimeoutSeconds);
+  const plan = planVaultUpdate(olds, news);
+  // A kept generation missing a copy (deleted by hand, seen by refresh) is drift the next update repairs.
+  if (plan.missingCopies.length > 0) d.change("copyToRegions");
+  // Preview shows which inputs change, not which snapshots go: say it where the reviewer reads the preview.
+  const log = callContext(undefined, `${LABEL} ${id}`).log;
+  for (const line of describeVaultPlan(plan, news.keep)) log(line);
   return d.result();
 }
 

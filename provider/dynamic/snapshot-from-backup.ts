@@ -50,7 +50,7 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
   return { inputs: compact(inputs), failures: checker.failures };
 }
 
-export async function diff(_id: string, olds: SnapshotState, news: SnapshotInputs): Promise<pulumi.dynamic.DiffResult> {
+export async function diff(id: string, olds: SnapshotState, news: SnapshotInputs): Promise<pulumi.dynamic.DiffResult> {
   const d = new DiffCollector();
   if (news.backupId !== undefined) d.compare("backupId", news.backupId, olds.backupId, { replaces: true });
   if (news.dropletId !== undefined) d.compare("dropletId", news.dropletId, olds.dropletId, { replaces: true });
@@ -66,7 +66,16 @@ export async function diff(_id: string, olds: SnapshotState, news: SnapshotInput
   if (news.description !== undefined) d.compare("description", news.description, olds.description);
   if (news.tags !== undefined) d.compare("tags", news.tags, olds.tags, { equal: sameSet });
   d.compare("waitTimeoutSeconds", news.waitTimeoutSeconds, olds.waitTimeoutSeconds);
-  return d.result();
+  const result = d.result();
+  if (result.replaces.length > 0) {
+    // Preview shows "replace"; what a reviewer must also know is that the old snapshot goes, for good.
+    const name = olds.name ? ` "${olds.name}"` : "";
+    callContext(undefined, `${LABEL} ${id}`).log(
+      `replacing it (${result.replaces.join(", ")} changed) deletes snapshot ${id}${name} at the end of the update unless the resource has retainOnDelete; ` +
+        "a snapshot of a backup DigitalOcean has since expired cannot be made again",
+    );
+  }
+  return result;
 }
 
 export async function create(inputs: SnapshotInputs, config?: StackConfig): Promise<pulumi.dynamic.CreateResult> {

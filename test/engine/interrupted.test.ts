@@ -2,10 +2,12 @@
  * A run cut short: the convert outlives `waitTimeoutSeconds`, the step fails
  * naming the action, the engine keeps the resource as created-but-incomplete,
  * and the next `pulumi up` updates it to completion without a second convert.
+ * The same across CI jobs, each in its own provider process: the policy a
+ * pipeline relies on when actions outlast a job.
  */
-import { SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
-import { startEngineAccount, type EngineAccount } from "./account";
-import { EngineStack, StepsFailedError, upProgram, type Step } from "./harness";
+import { ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
+import { startEngineAccount, TIME_SCALE, type EngineAccount } from "./account";
+import { EngineStack, startDynamicProvider, StepsFailedError, upProgram, type Step } from "./harness";
 import { until } from "../support/until";
 
 const ACTION_POST = "POST /v2/images/:id/actions";
@@ -156,5 +158,97 @@ describe("an API failure after the backup is chosen", () => {
     expect(step.error?.message).toMatch(new RegExp(`^DigitalOcean API 50\\d \\w+ on GET /v2/images/${NEWEST}:`));
     expect(stack.get("api-kept")).toEqual(before);
     expect(account.sim.state.imageView(NEWEST)?.name).toBe("api-kept");
+  });
+});
+
+describe("scheduled CI jobs: each ends at waitTimeoutSeconds, the next resumes", () => {
+  const W = 10;
+  let stack: EngineStack;
+  let backupId: number;
+  const program = (waitTimeoutSeconds: number) => () => {
+    const kept = new SnapshotFromBackup("big", { backupId, name: "big-kept", waitTimeoutSeconds });
+    new ImageRegionCopy("big-dr", { imageId: kept.id, regions: ["lon1", "sfo3"], waitTimeoutSeconds });
+  };
+
+  /**
+   * One CI job: a fresh runner, so a new provider process; only the stack's state carries over.
+   * `started` runs once that process is up, before the program.
+   */
+  async function job(waitTimeoutSeconds: number, started?: () => void): Promise<Step[]> {
+    const server = await startDynamicProvider({
+      cwd: account.pkg.dir,
+      env: { DO_IMAGE_ACTIONS_TIME_SCALE: String(TIME_SCALE), DIGITALOCEAN_TOKEN: undefined, DIGITALOCEAN_ACCESS_TOKEN: undefined },
+      config: account.config,
+      secretConfigKeys: ["digitalocean:token"],
+    });
+    stack.provider = server;
+    try {
+      started?.();
+      return await upProgram(stack, program(waitTimeoutSeconds)).then(
+        ({ steps }) => steps,
+        (err: unknown) => {
+          expect(err).toBeInstanceOf(StepsFailedError);
+          return (err as StepsFailedError).steps;
+        },
+      );
+    } finally {
+      await server.close();
+    }
+  }
+
+  const transfers = () => account.sim.state.listActions(backupId).filter((a) => a.type === "transfer");
+
+  beforeAll(() => {
+    stack = new EngineStack(account.server);
+    // 4 TB, in ams3: a convert and transfers of over an hour each (four seconds here), so each outlives a
+    // 10 s wait, and the transfers are still running when the next job's provider process has started.
+    backupId = account.sim.state.addBackup(3164495, { name: "db-01 huge", size_gigabytes: 4000 }).id;
+  });
+
+  it("job 1: the convert outlives the wait; the job ends with it still running, the snapshot recorded incomplete, its copy not started", async () => {
+    const steps = await job(W);
+
+    expect(steps.map((s) => [s.op, s.name, Boolean(s.error)])).toEqual([["create", "big", true]]);
+    const [convert] = converts(backupId);
+    expect(account.sim.state.action(convert.id)?.status).toBe("in-progress");
+    expect(stack.get("big")).toMatchObject({ initErrors: [expect.stringContaining("run `pulumi up` again to resume waiting")], outputs: { imageType: "backup", actionId: convert.id } });
+    // The copy depends on the snapshot: the engine does not create it in a run where the snapshot failed.
+    expect([...stack.state.values()].map((r) => r.name)).toEqual(["big"]);
+    expect(account.count(ACTION_POST)).toBe(1);
+  });
+
+  it("job 2: finishes the snapshot without a second convert, starts both transfers, and ends with them running", async () => {
+    await until(() => converts(backupId)[0]?.status === "completed", "the convert");
+    account.sim.resetRequests();
+
+    const steps = await job(W);
+
+    expect(steps.map((s) => [s.op, s.name, Boolean(s.error)])).toEqual([
+      ["update", "big", false],
+      ["create", "big-dr", true],
+    ]);
+    expect(converts(backupId)).toHaveLength(1);
+    expect(account.count(ACTION_POST)).toBe(2);
+    expect(transfers().map((a) => [a.region_slug, a.status]).sort()).toEqual([
+      ["lon1", "in-progress"],
+      ["sfo3", "in-progress"],
+    ]);
+    expect(stack.get("big-dr").initErrors).toHaveLength(1);
+  });
+
+  it("job 3, with the transfers still running: joins them, sends no action request, and completes", async () => {
+    account.sim.resetRequests();
+
+    const steps = await job(3600, () => expect(transfers().map((a) => a.status)).toEqual(["in-progress", "in-progress"]));
+
+    // The snapshot is updated only because its waitTimeoutSeconds changed, and writes nothing.
+    expect(steps.map((s) => [s.op, s.name, Boolean(s.error)])).toEqual([
+      ["update", "big", false],
+      ["update", "big-dr", false],
+    ]);
+    expect(account.writes()).toEqual([]);
+    expect(transfers()).toHaveLength(2);
+    expect(stack.get("big-dr").initErrors).toBeUndefined();
+    expect(stack.get("big-dr").outputs).toMatchObject({ availableRegions: ["ams3", "lon1", "sfo3"], transferredRegions: ["lon1", "sfo3"] });
   });
 });
