@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { DiffCollector, sameSet } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
-import { convergeVault, deleteVault, readVault, vaultId, type VaultObservation, type VaultSpec } from "../reconcile/vault";
+import { convergeVault, deleteVault, readVault, renderName, vaultId, type VaultObservation, type VaultSpec } from "../reconcile/vault";
 import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
 import { describeVaultPlan, planVaultUpdate } from "./vault-plan";
 
@@ -20,9 +20,12 @@ const DEFAULT_KEEP = 4;
 /** Each kept generation is billed as a snapshot; a policy beyond a hundred is more likely a typo. */
 const MAX_KEEP = 100;
 const LABEL = "BackupVault";
+/** DigitalOcean's limit on an image's name. */
+const MAX_IMAGE_NAME = 255;
 
 export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
   const checker = new InputChecker();
+  checker.knownOnly("BackupVault", news, ["dropletId", "rotationKey", "keep", "copyToRegions", "namePattern", "tags", "waitTimeoutSeconds"]);
   const inputs = {
     ...news,
     dropletId: news.dropletId === undefined ? checker.fail("dropletId", "dropletId is required: the Droplet whose backups the vault keeps") : checker.id("dropletId", news.dropletId, "doctl compute droplet list"),
@@ -33,7 +36,21 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
     tags: checker.tags("tags", news.tags),
     waitTimeoutSeconds: checker.waitTimeoutSeconds("waitTimeoutSeconds", news.waitTimeoutSeconds),
   };
+  checkRenderedName(checker, inputs.namePattern, inputs.dropletId, inputs.rotationKey);
   return { inputs: compact(inputs), failures: checker.failures };
+}
+
+/** DigitalOcean refuses image names over 255 characters; the name a rotation would give is checked now, not after the convert. */
+function checkRenderedName(checker: InputChecker, pattern: unknown, dropletId: unknown, rotationKey: unknown): void {
+  if (typeof pattern !== "string" || typeof dropletId !== "number" || typeof rotationKey !== "string" || containsUnknown(rotationKey)) return;
+  const name = renderName(pattern, dropletId, rotationKey);
+  if (name.length > MAX_IMAGE_NAME) {
+    checker.fail(
+      "namePattern",
+      `namePattern ${show(pattern)} gives the name ${show(name)}, ${name.length} characters long for rotationKey ${show(rotationKey)}; ` +
+        `DigitalOcean accepts at most ${MAX_IMAGE_NAME}. Shorten the pattern or the rotation key`,
+    );
+  }
 }
 
 function checkRotationKey(checker: InputChecker, value: unknown): unknown {

@@ -18,6 +18,7 @@ const LABEL = "ImageRegionCopy";
 
 export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
   const checker = new InputChecker();
+  checker.knownOnly("ImageRegionCopy", news, ["imageId", "regions", "waitTimeoutSeconds"]);
   const imageId = news.imageId === undefined ? checker.fail("imageId", "imageId is required: the id of the snapshot or custom image to copy") : checker.id("imageId", news.imageId, "doctl compute image list-user");
   const inputs = {
     ...news,

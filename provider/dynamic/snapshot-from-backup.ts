@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { DiffCollector, sameSet } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
+import { BackupNotFoundError } from "../reconcile/errors";
 import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
 
 /** Inputs after `check`: ids are numbers, tags sorted and unique. */
@@ -22,6 +23,7 @@ const LABEL = "SnapshotFromBackup";
 
 export async function check(_olds: unknown, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
   const checker = new InputChecker();
+  checker.knownOnly("SnapshotFromBackup", news, ["backupId", "dropletId", "name", "description", "tags", "triggers", "waitTimeoutSeconds"]);
   const inputs = {
     ...news,
     backupId: checker.id("backupId", news.backupId, "doctl compute droplet backups <droplet-id>"),
@@ -95,8 +97,21 @@ export async function update(id: string, olds: SnapshotState, news: SnapshotInpu
     const observation = await convergeSnapshot(ctx.runtime(), { ...specOf(pinned), knownActionId: olds.actionId ?? undefined }, ctx.log);
     return { outs: stateOf(pinned, { ...observation, actionId: observation.actionId ?? olds.actionId ?? null }) };
   } catch (error) {
+    if (error instanceof BackupNotFoundError && news.dropletId !== undefined && olds.imageType !== "snapshot") throw expiredBeforeKept(pinned.backupId, news.dropletId, error);
     throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(pinned, partial), undefined, news);
   }
+}
+
+/**
+ * The backup a dropletId resource pinned expired before its convert finished, so nothing was kept
+ * from it. An update cannot change the resource's id to another backup; a refresh reports the
+ * resource gone, and the up after it creates it again from the Droplet's newest backup.
+ */
+function expiredBeforeKept(backupId: number, dropletId: number, cause: BackupNotFoundError): BackupNotFoundError {
+  return new BackupNotFoundError(backupId, { dropletId, cause }).withAdvice(
+    `It expired before it was kept, so nothing was made from it and choosing droplet ${dropletId}'s newest backup instead is safe: ` +
+      "run `pulumi up --refresh` (or `pulumi refresh`, then `pulumi up`); the refresh drops this resource and the up keeps the newest backup",
+  );
 }
 
 /** Refresh: Pulumi passes the stored state; the snapshot is re-read and reported gone when deleted. */

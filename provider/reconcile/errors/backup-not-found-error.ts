@@ -5,7 +5,10 @@ export class BackupNotFoundError extends DigitalOceanError {
   override readonly name = "BackupNotFoundError";
 
   /** `dropletId`: the Droplet the resource declares, if any, so the advice fits the declaration. */
-  constructor(backupId: number, options?: { cause?: unknown; dropletId?: number }) {
+  constructor(
+    readonly backupId: number,
+    options?: { cause?: unknown; dropletId?: number },
+  ) {
     const dropletId = options?.dropletId;
     super(
       `backup ${backupId} was not found. DigitalOcean keeps a Droplet's backups for 7 days (daily plan) or 4 weeks ` +
@@ -16,5 +19,12 @@ export class BackupNotFoundError extends DigitalOceanError {
           : `List the current ones with \`doctl compute droplet backups ${dropletId}\`.`),
       options,
     );
+  }
+
+  /** The same error, with advice for the situation the caller knows about. */
+  withAdvice(advice: string): BackupNotFoundError {
+    const error = new BackupNotFoundError(this.backupId, { cause: this.cause });
+    error.message = `${this.message} ${advice}`;
+    return error;
   }
 }

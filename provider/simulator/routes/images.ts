@@ -1,5 +1,5 @@
 import type { ImageActionRequest, ImageUpdate } from "../../client/types";
-import { badRequest, notFound } from "../errors";
+import { badRequest, notFound, unprocessable } from "../errors";
 import { paginate } from "../pagination";
 import { intParam, jsonObject, type Route, type RouteContext } from "./route";
 
@@ -8,6 +8,8 @@ function imageIdOrSlug(ctx: RouteContext): number | string {
   return /^[0-9]+$/.test(raw) ? intParam(ctx, "id") : raw;
 }
 
+const MAX_NAME_LENGTH = 255;
+
 function parseUpdate(ctx: RouteContext): ImageUpdate {
   const body = jsonObject(ctx);
   const update: ImageUpdate = {};
@@ -15,6 +17,8 @@ function parseUpdate(ctx: RouteContext): ImageUpdate {
     const v = body[key];
     if (v === undefined) continue;
     if (typeof v !== "string") throw badRequest(`${key} must be a string.`);
+    // DigitalOcean documents image names of at most 255 characters; the status (422) and text of the refusal are the simulator's own assumption.
+    if (key === "name" && v.length > MAX_NAME_LENGTH) throw unprocessable(`name must be at most ${MAX_NAME_LENGTH} characters.`);
     update[key] = v;
   }
   return update;
