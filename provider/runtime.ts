@@ -3,6 +3,7 @@ import { DigitalOceanClient } from "./client/client";
 import { isLoopback, type Connection } from "./client/config";
 import { ConfigurationError } from "./client/errors";
 import { forgetRateLimiters, tokenFingerprint } from "./client/rate-limiter";
+import type { Action } from "./client/types";
 import { ActionWatcher } from "./waiter";
 
 /** What resources work with: one client, watcher and clock per (token, endpoint) in the process. */
@@ -17,6 +18,12 @@ export interface Runtime {
    * a wrong address or token rather than a missing image.
    */
   confirmAccess(): Promise<void>;
+  /**
+   * Image actions this process is starting or waiting for, by image and
+   * request: a second resource asking for the same action in the same run
+   * joins it instead of posting it again. Entries go when a wait ends.
+   */
+  ongoing: Map<string, Promise<Action>>;
 }
 
 /** The variable that runs the provider's clock faster, to match a simulator started with the same `--time-scale`. */
@@ -56,6 +63,7 @@ export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime
     watcher: new ActionWatcher(client, { clock }),
     clock,
     confirmAccess: () => (access ??= client.checkAccess()),
+    ongoing: new Map(),
   };
 }
 

@@ -41,6 +41,26 @@ export async function findInFlight(rt: Runtime, imageId: number, request: ImageA
  * then shows the same action running or done, it is joined instead of failing.
  */
 export async function startOrJoin(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
+  const key = ongoingKey(imageId, request);
+  const ongoing = rt.ongoing.get(key);
+  if (ongoing) {
+    // Another resource of this run asked for the same action a moment ago; DigitalOcean is not
+    // documented to refuse a duplicate, and the action list read before may predate its POST.
+    const action = await ongoing;
+    log(`${describe(imageId, request)}: joining action ${action.id} started for another resource in this run`);
+    return action;
+  }
+  const starting = startOrJoinAtDigitalOcean(rt, imageId, request, log, known);
+  rt.ongoing.set(key, starting);
+  starting.catch(() => rt.ongoing.delete(key));
+  return starting;
+}
+
+function ongoingKey(imageId: number, request: ImageActionRequest): string {
+  return `${imageId} ${request.type}${request.type === "transfer" ? ` ${request.region}` : ""}`;
+}
+
+async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
   const inFlight = newest(known ?? (await listImageActions(rt, imageId)), request, "in-progress");
   if (inFlight) {
     log(`${describe(imageId, request)}: joining action ${inFlight.id} already in progress`);
@@ -67,10 +87,12 @@ export async function startOrJoin(rt: Runtime, imageId: number, request: ImageAc
 
 /** Waits for the action to complete, logging progress for long waits. */
 export function waitLogged(rt: Runtime, action: Action, imageId: number, request: ImageActionRequest, timeoutSeconds: number, log: Log): Promise<Action> {
-  return rt.watcher.waitFor(action, {
+  const wait = rt.watcher.waitFor(action, {
     timeoutMs: timeoutSeconds * 1000,
     onProgress: throttledProgress(describe(imageId, request), log, rt.clock),
   });
+  // Finished, failed or given up on: a later resource reads the action list afresh.
+  return wait.finally(() => rt.ongoing.delete(ongoingKey(imageId, request)));
 }
 
 export function describe(imageId: number, request: ImageActionRequest): string {

@@ -59,6 +59,13 @@ export interface SimulatorOptions {
   rateLimit?: RateLimitConfig | false;
   faults?: FaultConfig;
   seed?: SeedData;
+  /**
+   * Refuse with 422 a convert or transfer identical to one still in flight on
+   * the image. An assumption of this simulator: DigitalOcean does not document
+   * refusing such a duplicate, so the default (false) accepts it and starts a
+   * second action, and the package must not depend on the refusal.
+   */
+  refuseDuplicateActions?: boolean;
 }
 
 /**
@@ -124,7 +131,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     convertMs: options.actionDurations?.convertMs ?? 60_000,
     transferMs: options.actionDurations?.transferMs ?? 120_000,
     perGigabyteMs: options.actionDurations?.perGigabyteMs ?? 0,
-  });
+  }, { refuseDuplicateActions: options.refuseDuplicateActions ?? false });
   if (options.seed) state.seed(options.seed);
   const log = new RequestLog(clock);
   const closing = new AbortController();

@@ -75,6 +75,7 @@ export class SimState {
     private readonly clock: Clock,
     private readonly faults: Faults,
     private readonly durations: Required<ActionDurations>,
+    private readonly assumptions: { refuseDuplicateActions: boolean } = { refuseDuplicateActions: false },
   ) {
     for (const r of defaultRegions()) this.regionsBySlug.set(r.slug, r);
     for (const img of baseImages([...this.regionsBySlug.keys()])) this.images.set(img.id, { image: img, dropletId: null });
@@ -281,7 +282,7 @@ export class SimState {
     let duration: number;
     if (req.type === "convert") {
       if (image.type !== "backup") throw unprocessable(`Image ${id} is a ${image.type}, not a backup; only backups can be converted to snapshots.`);
-      if (inFlight.some((a) => a.type === "convert")) throw unprocessable(`Image ${id} is already being converted.`);
+      if (this.assumptions.refuseDuplicateActions && inFlight.some((a) => a.type === "convert")) throw unprocessable(`Image ${id} is already being converted.`);
       region = this.regionsBySlug.get(image.regions[0])!;
       duration = this.durations.convertMs;
     } else {
@@ -292,7 +293,7 @@ export class SimState {
         throw unprocessable(`Images cannot be transferred to region ${req.region}: it is unavailable or lacks image transfer.`);
       }
       if (image.regions.includes(req.region)) throw unprocessable(`Image ${id} is already available in ${req.region}.`);
-      if (inFlight.some((a) => a.type === "transfer" && a.region_slug === req.region)) {
+      if (this.assumptions.refuseDuplicateActions && inFlight.some((a) => a.type === "transfer" && a.region_slug === req.region)) {
         throw unprocessable(`Image ${id} is already being transferred to ${req.region}.`);
       }
       region = target;

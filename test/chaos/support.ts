@@ -53,8 +53,16 @@ export async function chaosSimulator(options: {
   faults?: FaultConfig;
   actionDurations?: ActionDurations;
   token?: string;
+  /** The simulator's assumption that DigitalOcean refuses a duplicate of an action in flight (off by default). */
+  refuseDuplicateActions?: boolean;
 }): Promise<Simulator> {
-  const sim = await startSimulator({ timeScale: TIME_SCALE, faults: options.faults, actionDurations: options.actionDurations, token: options.token });
+  const sim = await startSimulator({
+    timeScale: TIME_SCALE,
+    faults: options.faults,
+    actionDurations: options.actionDurations,
+    token: options.token,
+    refuseDuplicateActions: options.refuseDuplicateActions,
+  });
   for (const id of snapshotIds(options.snapshots)) {
     sim.state.addImage({ id, name: `app-${id}`, type: "snapshot", regions: ["nyc3"], created_at: "2025-06-01T00:00:00Z" });
   }

@@ -1,6 +1,7 @@
 import { DigitalOceanError } from "../../provider/client/errors";
 import { IncompleteError } from "../../provider/reconcile/errors";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../../provider/reconcile/region-copy";
+import { convergeSnapshot } from "../../provider/reconcile/snapshot";
 import { collectingLog, GOLDEN_SNAPSHOT, runtimeFor, simulatedAccount, WEB_BACKUPS, type Account } from "../support/account";
 import { until } from "../support/until";
 
@@ -58,7 +59,11 @@ describe("convergeRegionCopy", () => {
     expect(transfers("ams3")).toBe(1);
   });
 
-  it("ends with one transfer per region when two pipelines declare the same copies", async () => {
+  // Separate processes POSTing at the same instant stay at one action only where the API refuses the
+  // duplicate: the simulator's assumption, switched on here (DigitalOcean documents no such refusal).
+  it("ends with one transfer per region when two pipelines declare the same copies, where the API refuses duplicates", async () => {
+    await account.close();
+    account = await simulatedAccount({ refuseDuplicateActions: true });
     const other = runtimeFor(account.sim);
     await Promise.all([
       convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), undefined, () => {}),
@@ -134,5 +139,23 @@ describe("readRegionCopy", () => {
     expect(await readRegionCopy(account.rt, GOLDEN_SNAPSHOT, previous)).toEqual({ imageId: GOLDEN_SNAPSHOT, availableRegions: ["ams3", "nyc3"], ...previous });
     await account.rt.client.deleteImage(GOLDEN_SNAPSHOT);
     expect(await readRegionCopy(account.rt, GOLDEN_SNAPSHOT, previous)).toBeUndefined();
+  });
+});
+
+describe("two resources of one run asking for the same copy", () => {
+  it("start one transfer per region between them, though the simulator accepts duplicates as DigitalOcean may", async () => {
+    const spec = { imageId: GOLDEN_SNAPSHOT, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 3600 };
+    const { log, lines } = collectingLog();
+    const [a, b] = await Promise.all([convergeRegionCopy(account.rt, spec, undefined, log), convergeRegionCopy(account.rt, spec, undefined, log)]);
+
+    expect(account.sim.state.listActions(GOLDEN_SNAPSHOT).map((action) => action.region_slug).sort()).toEqual(["ams3", "sfo3"]);
+    expect(a.actionIds).toEqual(b.actionIds);
+    expect(lines.filter((line) => line.includes("started for another resource in this run"))).toHaveLength(2);
+  });
+
+  it("and two keeping the same backup start one convert", async () => {
+    const spec = { backupId: WEB_BACKUPS[0], waitTimeoutSeconds: 3600 };
+    await Promise.all([convergeSnapshot(account.rt, spec, () => {}), convergeSnapshot(account.rt, spec, () => {})]);
+    expect(account.sim.state.listActions(WEB_BACKUPS[0]).filter((action) => action.type === "convert")).toHaveLength(1);
   });
 });

@@ -74,7 +74,11 @@ describe("convergeSnapshot", () => {
     expect(lines.some((line) => line.includes(`joining action ${inFlight.id}`))).toBe(true);
   });
 
-  it("ends with one convert when two pipelines keep the same backup at once", async () => {
+  // Separate processes POSTing at the same instant stay at one action only where the API refuses the
+  // duplicate: the simulator's assumption, switched on here (DigitalOcean documents no such refusal).
+  it("ends with one convert when two pipelines keep the same backup at once, where the API refuses duplicates", async () => {
+    await account.close();
+    account = await simulatedAccount({ refuseDuplicateActions: true });
     const other = runtimeFor(account.sim);
     const [a, b] = await Promise.all([
       convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1] }), () => {}),

@@ -34,14 +34,14 @@ describe("convert", () => {
     expect(droplet.backup_ids).not.toContain(100000001);
   });
 
-  it("refuses a second convert while one runs, and a convert of a non-backup", async () => {
+  it("accepts a second convert while one runs (DigitalOcean documents no refusal), and refuses a convert of a non-backup", async () => {
     expect((await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" })).status).toBe(201);
-    expectError(await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" }), 422, "unprocessable_entity");
+    expect((await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" })).status).toBe(201);
     expectError(await call(sim, "POST", "/v2/images/100000010/actions", { type: "convert" }), 422, "unprocessable_entity");
     await waitClock(60_000);
-    // Converted now, so converting again is impossible too.
+    // Converted now, so converting again is impossible.
     expectError(await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" }), 422, "unprocessable_entity");
-    expect(sim.state.listActions(100000001)).toHaveLength(1);
+    expect(sim.state.listActions(100000001)).toHaveLength(2);
   });
 });
 
@@ -59,10 +59,17 @@ describe("transfer", () => {
     expect((await call(sim, "GET", "/v2/images/100000010")).body.image.regions).toEqual(["nyc3", "sfo3"]);
   });
 
-  it("runs transfers to different regions in parallel but refuses a duplicate in flight", async () => {
+  it("runs transfers to different regions in parallel, and accepts a duplicate in flight unless told to refuse it", async () => {
     expect((await call(sim, "POST", "/v2/images/100000010/actions", { type: "transfer", region: "sfo3" })).status).toBe(201);
     expect((await call(sim, "POST", "/v2/images/100000010/actions", { type: "transfer", region: "ams3" })).status).toBe(201);
-    expectError(await call(sim, "POST", "/v2/images/100000010/actions", { type: "transfer", region: "sfo3" }), 422, "unprocessable_entity");
+    expect((await call(sim, "POST", "/v2/images/100000010/actions", { type: "transfer", region: "sfo3" })).status).toBe(201);
+    const strict = await startSimulator({ timeScale: 0.001, refuseDuplicateActions: true, seed: { images: [{ id: 100000011, name: "s", type: "snapshot", regions: ["nyc3"] }] } });
+    try {
+      expect((await call(strict, "POST", "/v2/images/100000011/actions", { type: "transfer", region: "sfo3" })).status).toBe(201);
+      expectError(await call(strict, "POST", "/v2/images/100000011/actions", { type: "transfer", region: "sfo3" }), 422, "unprocessable_entity");
+    } finally {
+      await strict.close();
+    }
     await waitClock(120_000);
     expect((await call(sim, "GET", "/v2/images/100000010")).body.image.regions.sort()).toEqual(["ams3", "nyc3", "sfo3"]);
     // Now it is there: transferring again is refused.

@@ -22,8 +22,8 @@ export interface Account {
 }
 
 /** A seeded simulator and a runtime (client, watcher, clock) on the same scaled clock. */
-export async function simulatedAccount(options: { faults?: FaultConfig; rateLimit?: false } = {}): Promise<Account> {
-  const sim = await startSimulator({ timeScale: TIME_SCALE, seed: SEED, faults: options.faults, rateLimit: options.rateLimit });
+export async function simulatedAccount(options: { faults?: FaultConfig; rateLimit?: false; refuseDuplicateActions?: boolean } = {}): Promise<Account> {
+  const sim = await startSimulator({ timeScale: TIME_SCALE, seed: SEED, faults: options.faults, rateLimit: options.rateLimit, refuseDuplicateActions: options.refuseDuplicateActions });
   const rt = runtimeFor(sim);
   return {
     sim,
