@@ -1,7 +1,7 @@
-import { DigitalOceanError } from "../client/errors";
+import { ApiError, DigitalOceanError } from "../client/errors";
 import type { ImageActionRequest } from "../client/types";
 import type { Runtime } from "../runtime";
-import { ActionTimeoutError } from "../waiter/errors";
+import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
 import { describe, listImageActions, startOrJoin, waitLogged } from "./actions";
 import { IncompleteError } from "./errors";
 import { imageOrGone } from "./images";
@@ -76,13 +76,29 @@ export async function convergeRegionCopy(
       readBackFailure = error;
     }
   }
+  if (ApiError.isNotFound(readBackFailure) && (await imageOrGone(rt, image.id, { actionIds: [...actionIds] })) === undefined) {
+    throw new DigitalOceanError(
+      `image ${image.id} was deleted while it was being transferred, so there is nothing left to copy: ` +
+        `point imageId at an existing snapshot or custom image, or remove this resource`,
+    );
+  }
+  const failures = outcomes.flatMap((outcome, i) => {
+    if (outcome.status === "fulfilled") return [];
+    // An errored transfer whose region the image has all the same is a copy made: recorded as ours now,
+    // since the next run would only see the region already there and adopt it.
+    if (outcome.reason instanceof ActionErroredError && after.regions.includes(missing[i])) {
+      transferredRegions.add(missing[i]);
+      log(`${describe(image.id, { type: "transfer", region: missing[i] })}: ${outcome.reason.message}, but the image is in ${missing[i]}; counted as copied`);
+      return [];
+    }
+    return [{ region: missing[i], error: outcome.reason as unknown }];
+  });
   const observation: RegionCopyObservation = {
     imageId: image.id,
     availableRegions: [...after.regions].sort(),
     transferredRegions: [...transferredRegions].sort(),
     actionIds: [...actionIds].sort((a, b) => a - b),
   };
-  const failures = outcomes.flatMap((outcome, i) => (outcome.status === "rejected" ? [{ region: missing[i], error: outcome.reason as unknown }] : []));
   if (failures.length > 0) throw incomplete(failures, observation, spec);
   if (readBackFailure !== undefined) {
     if (!(readBackFailure instanceof DigitalOceanError)) throw readBackFailure;
@@ -115,7 +131,7 @@ export async function readRegionCopy(
 function incomplete(failures: { region: string; error: unknown }[], observation: RegionCopyObservation, spec: RegionCopySpec): unknown {
   if (failures.some((f) => !(f.error instanceof DigitalOceanError))) return failures[0].error;
   const timedOut = failures.some((f) => f.error instanceof ActionTimeoutError);
-  const lines = failures.map((f) => `${describe(spec.imageId, { type: "transfer", region: f.region })}: ${(f.error as Error).message}`);
+  const lines = failures.map((f) => `${describe(spec.imageId, { type: "transfer", region: f.region })}: ${(f.error as Error).message.replace(/\.$/, "")}`);
   const resume = timedOut
     ? ` Transfers still running go on at DigitalOcean; run \`pulumi up\` again to resume waiting (nothing is transferred twice), ` +
       `or raise waitTimeoutSeconds (now ${spec.waitTimeoutSeconds}).`

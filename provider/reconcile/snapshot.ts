@@ -190,6 +190,8 @@ function incomplete(error: unknown, partial: SnapshotObservation, spec: Snapshot
     error instanceof ActionTimeoutError
       ? ` The convert goes on at DigitalOcean; run \`pulumi up\` again to resume waiting (no second convert is started), ` +
         `or raise waitTimeoutSeconds (now ${spec.waitTimeoutSeconds}).`
-      : "";
+      : error instanceof ActionErroredError
+        ? ". The backup is still a backup; run `pulumi up` again to start a new convert while it lasts."
+        : "";
   return new IncompleteError(`${error.message}${resume}`, String(partial.snapshotId), partial, { cause: error });
 }

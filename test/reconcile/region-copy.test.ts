@@ -159,3 +159,18 @@ describe("two resources of one run asking for the same copy", () => {
     expect(account.sim.state.listActions(WEB_BACKUPS[0]).filter((action) => action.type === "convert")).toHaveLength(1);
   });
 });
+
+describe("an errored transfer", () => {
+  it("reads as one sentence with advice that fits, and an image deleted meanwhile is not worth retrying", async () => {
+    account.sim.state.failNextAction(GOLDEN_SNAPSHOT);
+    const error = (await convergeRegionCopy(account.rt, { imageId: GOLDEN_SNAPSHOT, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {}).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(IncompleteError);
+    expect(error.message).not.toContain("..");
+    expect(error.message).toContain("Run `pulumi up` again to retry the failed regions");
+
+    const transfer = convergeRegionCopy(account.rt, { imageId: GOLDEN_SNAPSHOT, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
+    await until(() => account.sim.state.listActions(GOLDEN_SNAPSHOT).some((a) => a.status === "in-progress"), "the second transfer to start");
+    await account.rt.client.deleteImage(GOLDEN_SNAPSHOT);
+    await expect(transfer).rejects.toThrow(/was deleted while it was being transferred, so there is nothing left to copy/);
+  });
+});

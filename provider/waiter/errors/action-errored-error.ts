@@ -2,12 +2,11 @@ import { DigitalOceanError } from "../../client/errors";
 import type { Action } from "../../client/types";
 import { describeAction } from "./describe-action";
 
-/** The action ended `errored` at DigitalOcean; the image is unchanged. */
+/** The action ended `errored` at DigitalOcean. What that left and what to do next is the caller's to say. */
 export class ActionErroredError extends DigitalOceanError {
   constructor(readonly action: Action) {
     super(
-      `DigitalOcean action ${action.id} (${describeAction(action)}) ended errored at ${action.completed_at ?? "an unknown time"}; ` +
-        "the image is unchanged. Running the update again starts a new attempt.",
+      `DigitalOcean action ${action.id} (${describeAction(action)}) ended errored at ${action.completed_at ?? "an unknown time"}`,
     );
   }
 }
