@@ -229,9 +229,14 @@ export class DigitalOceanClient {
     return regions;
   }
 
-  /** Creates the tag unless it exists (DigitalOcean answers an existing tag like a new one). */
-  async ensureTag(name: string, o?: CallOptions): Promise<void> {
-    await this.send("POST", this.url("/v2/tags"), { body: { name }, signal: o?.signal, idempotent: true });
+  /**
+   * Creates the tag unless it exists (DigitalOcean answers an existing tag like a new one), and
+   * returns its name as the answer spells it: tags are case stable, so an existing `env:prod`
+   * answers a request for `ENV:PROD`, and `/v2/tags/{tag}/resources` needs that spelling.
+   */
+  async ensureTag(name: string, o?: CallOptions): Promise<string> {
+    const tag = await this.json("POST", this.url("/v2/tags"), envelope("tag", isTag), { body: { name }, signal: o?.signal, idempotent: true });
+    return tag.name;
   }
 
   /** Tags resources; tagging twice is harmless, so this is retried like a PUT. */
@@ -389,6 +394,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 const isImage = (v: unknown): v is Image => isObject(v) && typeof v.id === "number" && Array.isArray(v.regions);
 const isAction = (v: unknown): v is Action => isObject(v) && typeof v.id === "number" && typeof v.status === "string" && typeof v.type === "string";
+const isTag = (v: unknown): v is { name: string } => isObject(v) && typeof v.name === "string";
 const isRegion = (v: unknown): v is Region => isObject(v) && typeof v.slug === "string";
 
 /** Reads `{ [key]: T }`. */

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { DiffCollector, sameSet } from "../inputs/diff";
+import { DiffCollector, sameSet, sameTags } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeVault, deleteVault, readVault, renderName, vaultId, type VaultObservation, type VaultSpec } from "../reconcile/vault";
@@ -102,7 +102,7 @@ export async function diff(id: string, olds: VaultState, news: VaultInputs): Pro
   d.compare("keep", news.keep, olds.keep);
   d.compare("copyToRegions", news.copyToRegions, olds.copyToRegions, { equal: sameSet });
   d.compare("namePattern", news.namePattern, olds.namePattern);
-  if (news.tags !== undefined) d.compare("tags", news.tags, olds.tags, { equal: sameSet });
+  if (news.tags !== undefined) d.compare("tags", news.tags, olds.tags, { equal: sameTags });
   d.compare("waitTimeoutSeconds", news.waitTimeoutSeconds, olds.waitTimeoutSeconds);
   const plan = planVaultUpdate(olds, news);
   // A kept generation missing a copy (deleted by hand, seen by refresh) is drift the next update repairs.

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { DiffCollector, sameSet } from "../inputs/diff";
+import { DiffCollector, sameTags } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
 import { BackupNotFoundError } from "../reconcile/errors";
@@ -66,7 +66,7 @@ export async function diff(id: string, olds: SnapshotState, news: SnapshotInputs
   if (news.backupId === undefined) d.compare("triggers", news.triggers, olds.triggers, { replaces: !unfinished });
   if (news.name !== undefined) d.compare("name", news.name, olds.name);
   if (news.description !== undefined) d.compare("description", news.description, olds.description);
-  if (news.tags !== undefined) d.compare("tags", news.tags, olds.tags, { equal: sameSet });
+  if (news.tags !== undefined) d.compare("tags", news.tags, olds.tags, { equal: sameTags });
   d.compare("waitTimeoutSeconds", news.waitTimeoutSeconds, olds.waitTimeoutSeconds);
   const result = d.result();
   if (result.replaces.length > 0) {

@@ -40,6 +40,15 @@ export function sameSet(a: readonly string[] | undefined, b: readonly string[] |
   return left.size === right.size && [...left].every((x) => right.has(x));
 }
 
+/**
+ * Tag lists as DigitalOcean sees them: tags are case stable, so `ENV:PROD`
+ * declared on an account that has `env:prod` is that tag, carried under the
+ * spelling it was first created with, and not a change.
+ */
+export function sameTags(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return sameSet(a?.map((tag) => tag.toLowerCase()), b?.map((tag) => tag.toLowerCase()));
+}
+
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)

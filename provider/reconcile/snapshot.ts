@@ -73,7 +73,7 @@ export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log
     }
     // One step at a time, so a failure records what was already written.
     image = await applyNameAndDescription(rt, image, spec);
-    image = await applyTags(rt, image, spec.tags);
+    image = await applyTags(rt, image, spec.tags, log);
   } catch (error) {
     throw incomplete(error, observe(image, actionId), spec);
   }
@@ -130,9 +130,10 @@ async function applyNameAndDescription(rt: Runtime, image: Image, spec: Pick<Sna
 }
 
 /** Makes the image carry exactly the declared tags, when they are declared. */
-async function applyTags(rt: Runtime, image: Image, tags: string[] | undefined): Promise<Image> {
-  if (tags === undefined || !(await syncTags(rt, image.id, image.tags ?? [], tags))) return image;
-  return { ...image, tags: [...tags] };
+async function applyTags(rt: Runtime, image: Image, tags: string[] | undefined, log: Log): Promise<Image> {
+  if (tags === undefined) return image;
+  const synced = await syncTags(rt, image.id, image.tags ?? [], tags, log);
+  return synced.written ? { ...image, tags: synced.tags } : image;
 }
 
 /** The newest backup of the Droplet; it is then pinned in state so later runs keep the same one. */

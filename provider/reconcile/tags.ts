@@ -3,39 +3,54 @@ import type { TagResource } from "../client/types";
 import type { Runtime } from "../runtime";
 
 /**
- * Tags known to exist, per runtime: a stack tagging hundreds of snapshots with
- * the same few tags creates each once, not once per snapshot.
+ * Tags known to exist, per runtime, by lower-cased name to the spelling
+ * DigitalOcean keeps: a stack tagging hundreds of snapshots with the same few
+ * tags creates each once, not once per snapshot.
  */
-const knownTags = new WeakMap<Runtime, Set<string>>();
+const knownTags = new WeakMap<Runtime, Map<string, string>>();
 
 /**
  * Makes the image carry exactly `wanted` tags. DigitalOcean tags resources
  * through the tag, not the image, and a tag must exist before it is used.
  * Returns whether anything was written.
  */
-export async function syncTags(rt: Runtime, imageId: number, current: readonly string[], wanted: readonly string[]): Promise<boolean> {
+export async function syncTags(
+  rt: Runtime,
+  imageId: number,
+  current: readonly string[],
+  wanted: readonly string[],
+  log?: (message: string) => void,
+): Promise<{ written: boolean; tags: string[] }> {
   const ref: TagResource[] = [{ resource_id: String(imageId), resource_type: "image" }];
-  const toAdd = wanted.filter((tag) => !current.includes(tag));
-  const toRemove = current.filter((tag) => !wanted.includes(tag));
-  for (const tag of toAdd) await tagImage(rt, tag, ref);
+  // Tags are case stable: a declared tag differing from one the image carries only in case is that tag.
+  const has = (list: readonly string[], tag: string) => list.some((other) => other.toLowerCase() === tag.toLowerCase());
+  const toAdd = wanted.filter((tag) => !has(current, tag));
+  const toRemove = current.filter((tag) => !has(wanted, tag));
+  const added: string[] = [];
+  for (const tag of toAdd) added.push(await tagImage(rt, tag, ref, log));
   for (const tag of toRemove) await rt.client.untagResources(tag, ref);
-  return toAdd.length + toRemove.length > 0;
+  return { written: toAdd.length + toRemove.length > 0, tags: [...current.filter((tag) => !toRemove.includes(tag)), ...added] };
 }
 
-async function tagImage(rt: Runtime, tag: string, ref: TagResource[]): Promise<void> {
-  const known = knownTags.get(rt) ?? new Set<string>();
+/** Tags the image with `tag`, creating the tag if needed; returns the spelling DigitalOcean keeps. */
+async function tagImage(rt: Runtime, tag: string, ref: TagResource[], log?: (message: string) => void): Promise<string> {
+  const known = knownTags.get(rt) ?? new Map<string, string>();
   knownTags.set(rt, known);
-  if (known.has(tag)) {
+  const key = tag.toLowerCase();
+  const spelled = known.get(key);
+  if (spelled !== undefined) {
     try {
-      await rt.client.tagResources(tag, ref);
-      return;
+      await rt.client.tagResources(spelled, ref);
+      return spelled;
     } catch (error) {
       // Someone deleted the tag since: create it again below.
       if (!ApiError.isNotFound(error)) throw error;
-      known.delete(tag);
+      known.delete(key);
     }
   }
-  await rt.client.ensureTag(tag);
-  known.add(tag);
-  await rt.client.tagResources(tag, ref);
+  const canonical = await rt.client.ensureTag(tag);
+  if (canonical !== tag) log?.(`tag "${tag}" exists on the account as "${canonical}" (DigitalOcean keeps the first spelling); tagging with "${canonical}"`);
+  known.set(key, canonical);
+  await rt.client.tagResources(canonical, ref);
+  return canonical;
 }

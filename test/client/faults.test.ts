@@ -70,10 +70,11 @@ test("an idempotent request gives up after a bounded number of attempts and name
 
 test("a request timeout (simulator latency over the per-request timeout) is retried once the endpoint has answered", async () => {
   await client.close();
-  client = clientFor(sim, { requestTimeoutMs: 5_000 });
+  // 0.2 real seconds per attempt: the warm-up call must not time out on a loaded machine.
+  client = clientFor(sim, { requestTimeoutMs: 200_000 });
   await client.listRegions();
   sim.resetRequests();
-  sim.setFaults({ latencyMs: 30_000, routes: ["GET /v2/images/:id"] });
+  sim.setFaults({ latencyMs: 600_000, routes: ["GET /v2/images/:id"] });
   const pending = client.getImage(SNAPSHOT);
   while (sim.requests().length < 1) await new Promise((r) => setTimeout(r, 1));
   sim.setFaults({});

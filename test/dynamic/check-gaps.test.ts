@@ -47,3 +47,9 @@ test("a BackupVault namePattern whose name would exceed DigitalOcean's 255 chara
   expect(failure.reason).toMatch(/261 characters long .* at most 255/);
   expect(failuresOf(await vault.check({}, { dropletId: 3164494, rotationKey: "2026-W48", namePattern: `${"n".repeat(160)}-{key}` }))).toEqual([]);
 });
+
+test("a declared tag differing from the recorded one only in case is no change", async () => {
+  const olds = { snapshotId: 1, backupId: 1, imageType: "snapshot", name: "n", description: "", tags: ["env:prod"], regions: ["nyc3"], sizeGigabytes: 1, minDiskSize: 1, createdAt: "", actionId: null };
+  expect((await snapshot.diff("1", olds, { backupId: 1, tags: ["ENV:PROD"] })).changes).toBe(false);
+  expect((await snapshot.diff("1", olds, { backupId: 1, tags: ["env:dev"] })).changes).toBe(true);
+});

@@ -202,3 +202,19 @@ describe("readSnapshot and deleteSnapshot", () => {
     expect(account.sim.state.imageView(big)?.type).toBe("backup");
   });
 });
+
+describe("tags in another capitalization than the account's", () => {
+  it("use the spelling DigitalOcean keeps, record it, and write nothing on the next run", async () => {
+    await account.rt.client.ensureTag("env:prod");
+    const { log, lines } = collectingLog();
+    const declared = spec({ backupId: WEB_BACKUPS[0], tags: ["ENV:PROD"] });
+    const first = await convergeSnapshot(account.rt, declared, log);
+
+    expect(first.tags).toEqual(["env:prod"]);
+    expect(account.sim.state.imageView(WEB_BACKUPS[0])?.tags).toEqual(["env:prod"]);
+    expect(lines).toContain('tag "ENV:PROD" exists on the account as "env:prod" (DigitalOcean keeps the first spelling); tagging with "env:prod"');
+    account.sim.resetRequests();
+    await convergeSnapshot(account.rt, { ...declared, knownActionId: first.actionId ?? undefined }, () => {});
+    expect(account.writes()).toEqual([]);
+  });
+});
