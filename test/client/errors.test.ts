@@ -171,7 +171,18 @@ test("a refused connection is a NetworkError naming the call", async () => {
   await client.close();
   expect(error).toBeInstanceOf(NetworkError);
   expect(error).toMatchObject({ code: "ECONNREFUSED", method: "GET", path: "/v2/images/9" });
+  expect((error as Error).message).toContain(`the connection to ${url} (the configured endpoint) failed; nothing accepts connections there`);
   expectNoToken(error);
+});
+
+test("a 401 says where the token came from", async () => {
+  const sim = await seededSimulator();
+  const client = new DigitalOceanClient({ connection: { token: "dop_v1_revoked", apiEndpoint: sim.url, tokenSource: "environment variable DIGITALOCEAN_TOKEN" }, clock });
+  const error = await client.getImage(SNAPSHOT).catch((e: unknown) => e);
+  await client.close();
+  await sim.close();
+  expect(error).toMatchObject({ status: 401 });
+  expect((error as Error).message).toContain("The token comes from environment variable DIGITALOCEAN_TOKEN");
 });
 
 test("pagination follows links across pages with 200 per page", async () => {

@@ -2,7 +2,7 @@ import { errors } from "undici";
 import { classify } from "../../provider/client/interceptors/retry";
 import { nextPagePath } from "../../provider/client/pagination";
 import { isActionStartedBy, START_TIME_TOLERANCE_MS } from "../../provider/client/policy/action-match";
-import { BACKOFF_CAP_MS, backoffDelayMs, MAX_ATTEMPTS } from "../../provider/client/policy/backoff";
+import { BACKOFF_CAP_MS, backoffDelayMs, MAX_ATTEMPTS, MAX_NOT_SENT_ATTEMPTS } from "../../provider/client/policy/backoff";
 import { retryDecision } from "../../provider/client/policy/retry-decision";
 import type { Action } from "../../provider/client/types";
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, nextPollInterval } from "../../provider/waiter/policy/poll-interval";
@@ -28,6 +28,11 @@ describe("retry decision", () => {
     expect(retryDecision({ kind: "ambiguous" }, idempotent).retry).toBe(true);
     expect(retryDecision({ kind: "ambiguous" }, post).retry).toBe(false);
   });
+  test("a timeout with no answer at all is not retried until the endpoint has answered once", () => {
+    expect(retryDecision({ kind: "ambiguous", silent: true }, { idempotent: true, attempt: 1, endpointAnswered: false }).retry).toBe(false);
+    expect(retryDecision({ kind: "ambiguous", silent: true }, { idempotent: true, attempt: 1, endpointAnswered: true }).retry).toBe(true);
+    expect(retryDecision({ kind: "ambiguous" }, { idempotent: true, attempt: 1, endpointAnswered: false }).retry).toBe(true);
+  });
   test("never retries client errors or fatal failures", () => {
     for (const status of [400, 401, 403, 404, 422]) expect(retryDecision({ kind: "status", status }, idempotent).retry).toBe(false);
     expect(retryDecision({ kind: "fatal" }, idempotent).retry).toBe(false);
@@ -36,6 +41,10 @@ describe("retry decision", () => {
     expect(retryDecision({ kind: "status", status: 429, retryAfterMs: 3_000 }, { idempotent: false, attempt: 50 })).toEqual({ retry: true, waitMs: 0, rateLimitedForMs: 3_000 });
     expect(retryDecision({ kind: "not-sent" }, post).retry).toBe(true);
     expect(retryDecision({ kind: "not-sent" }, { idempotent: false, attempt: MAX_ATTEMPTS }).retry).toBe(false);
+    // A connection that cannot be made is nearly always a wrong endpoint: three attempts, not six.
+    expect(retryDecision({ kind: "not-sent" }, { idempotent: true, attempt: MAX_NOT_SENT_ATTEMPTS - 1 }).retry).toBe(true);
+    expect(retryDecision({ kind: "not-sent" }, { idempotent: true, attempt: MAX_NOT_SENT_ATTEMPTS }).retry).toBe(false);
+    expect(MAX_NOT_SENT_ATTEMPTS).toBeLessThan(MAX_ATTEMPTS);
     expect(retryDecision({ kind: "status", status: 503 }, { idempotent: true, attempt: MAX_ATTEMPTS }).retry).toBe(false);
   });
   test("a closed or destroyed client is a fatal failure, not one to retry", () => {

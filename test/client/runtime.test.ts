@@ -1,3 +1,4 @@
+import { ConfigurationError } from "../../provider/client/errors";
 import { getRuntime, resetRuntimes } from "../../provider/runtime";
 
 afterEach(async () => {
@@ -18,4 +19,14 @@ test("one runtime per token and endpoint, reset for tests", async () => {
 test("DO_IMAGE_ACTIONS_TIME_SCALE sets a scaled clock", () => {
   process.env.DO_IMAGE_ACTIONS_TIME_SCALE = "0.01";
   expect(getRuntime({ token: "t3", apiEndpoint: "http://127.0.0.1:1" }).clock.scale).toBe(0.01);
+});
+
+test("DO_IMAGE_ACTIONS_TIME_SCALE is refused off loopback and when it is not a positive number, naming the variable", () => {
+  process.env.DO_IMAGE_ACTIONS_TIME_SCALE = "0.01";
+  expect(() => getRuntime({ token: "t4", apiEndpoint: "https://api.digitalocean.com" })).toThrow(ConfigurationError);
+  expect(() => getRuntime({ token: "t4", apiEndpoint: "https://api.digitalocean.com" })).toThrow(/DO_IMAGE_ACTIONS_TIME_SCALE=0.01 is set, but the API endpoint https:\/\/api.digitalocean.com is not a local simulator/);
+  for (const bad of ["fast", "0", "-1"]) {
+    process.env.DO_IMAGE_ACTIONS_TIME_SCALE = bad;
+    expect(() => getRuntime({ token: "t5", apiEndpoint: "http://127.0.0.1:1" })).toThrow(`DO_IMAGE_ACTIONS_TIME_SCALE is ${JSON.stringify(bad)}, not a positive number`);
+  }
 });
