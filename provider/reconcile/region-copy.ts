@@ -1,5 +1,5 @@
-import { ApiError, DigitalOceanError } from "../client/errors";
-import type { ImageActionRequest } from "../client/types";
+import { DigitalOceanError } from "../client/errors";
+import type { Image, ImageActionRequest } from "../client/types";
 import type { Runtime } from "../runtime";
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
 import { describe, listImageActions, startOrJoin, waitLogged } from "./actions";
@@ -67,16 +67,17 @@ export async function convergeRegionCopy(
   );
 
   // A failed read-back must not drop the record of what was just transferred: it fails the run as incomplete below.
-  let after = image;
+  let after: Image | undefined = image;
   let readBackFailure: unknown;
   if (missing.length > 0) {
     try {
-      after = await rt.client.getImage(image.id);
+      after = await imageOrGone(rt, image.id, { actionIds: [...actionIds] });
     } catch (error) {
+      after = image;
       readBackFailure = error;
     }
   }
-  if (ApiError.isNotFound(readBackFailure) && (await imageOrGone(rt, image.id, { actionIds: [...actionIds] })) === undefined) {
+  if (!after) {
     throw new DigitalOceanError(
       `image ${image.id} was deleted while it was being transferred, so there is nothing left to copy: ` +
         `point imageId at an existing snapshot or custom image, or remove this resource`,
