@@ -14,23 +14,29 @@ export interface Clock {
   readonly scale: number;
 }
 
-const DAY_MS = 86_400_000;
+/**
+ * Where every scaled clock agrees with the wall clock: a fixed instant, so a
+ * simulator and a provider process started apart (even on either side of
+ * midnight) read the same time and the action timestamps one writes mean the
+ * same to the other. Fixed rather than "now" because nothing else is shared
+ * between the two processes but the scale. A scaled calendar runs ahead of the
+ * real one (at 0.001, a thousand days a day), which keeps ISO timestamps within
+ * four-digit years for about eight years from this instant at that scale.
+ */
+export const SCALED_CLOCK_ANCHOR = Date.UTC(2026, 0, 1);
 
 /**
  * A clock whose time runs `1 / scale` times faster than the wall clock.
- * `scaledClock(1)` is the wall clock. Scaled clocks agree with the wall clock at
- * the start of the current UTC day, so two processes with the same scale (a
- * simulator and a provider process started apart) read the same time, and the
- * action timestamps one writes mean the same to the other.
+ * `scaledClock(1)` is the wall clock; any other scale agrees with it at
+ * SCALED_CLOCK_ANCHOR.
  */
 export function scaledClock(scale: number): Clock {
   if (!(scale > 0) || !Number.isFinite(scale)) {
     throw new RangeError(`time scale must be a positive number, got ${scale}`);
   }
-  const realStart = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   return {
     scale,
-    now: () => (scale === 1 ? Date.now() : realStart + (Date.now() - realStart) / scale),
+    now: () => (scale === 1 ? Date.now() : SCALED_CLOCK_ANCHOR + (Date.now() - SCALED_CLOCK_ANCHOR) / scale),
     sleep: (ms, signal) => sleepReal(Math.max(0, ms) * scale, signal),
   };
 }
