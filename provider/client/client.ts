@@ -10,7 +10,7 @@ import { retry } from "./interceptors/retry";
 import { nextPagePath, PER_PAGE, type Page } from "./pagination";
 import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from "./policy/action-match";
 import { backoffDelayMs } from "./policy/backoff";
-import { MAX_IN_FLIGHT, rateLimiterFor, type RateLimiter, type RequestPriority } from "./rate-limiter";
+import { MAX_IN_FLIGHT, RateLimiter, type RequestPriority } from "./rate-limiter";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
 import type { Action, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "./types";
 import { USER_AGENT } from "./user-agent";
@@ -39,7 +39,10 @@ export interface DigitalOceanClientOptions {
    * Default 65 min: long enough to wait out a spent hourly window.
    */
   callTimeoutMs?: number;
-  /** Default: the process-wide limiter of the connection's token. */
+  /**
+   * The token's limiter, shared with every other client of the token (the runtime passes it).
+   * Default: a limiter of this client's own, as for a tool or test that is the token's only user.
+   */
   limiter?: RateLimiter;
   userAgent?: string;
   /** Largest response body accepted, in bytes. Default 16 MiB. */
@@ -136,7 +139,7 @@ export class DigitalOceanClient {
     };
     // Attempt timeouts run on the Clock (response-body layer), so undici's own wall-clock ones are off.
     this.pool = new Pool(this.origin, { connections: MAX_IN_FLIGHT, headersTimeout: 0, bodyTimeout: 0, connect: { timeout: CONNECT_TIMEOUT_MS } });
-    const limiter = options.limiter ?? rateLimiterFor(connection.token, this.clock);
+    const limiter = options.limiter ?? new RateLimiter(this.clock);
     // Innermost first: each attempt is bounded, then paced; retries wrap attempts; errors are read last.
     this.dispatcher = this.pool.compose(
       responseBody({

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Clock } from "../clock";
 
 /** Requests allowed per token over sliding windows. */
@@ -307,33 +306,4 @@ export class RateLimiter {
 function header(headers: ResponseHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-const limiters = new Map<string, RateLimiter>();
-
-/**
- * The process-wide limiter for `token`, created on first use with `clock`.
- * Keyed by a hash so the token itself is never a map key that could be logged.
- */
-export function rateLimiterFor(token: string, clock: Clock, limits: RateLimits = DIGITALOCEAN_RATE_LIMITS): RateLimiter {
-  const key = tokenFingerprint(token);
-  let limiter = limiters.get(key);
-  if (!limiter) {
-    limiter = new RateLimiter(clock, limits);
-    limiters.set(key, limiter);
-  }
-  return limiter;
-}
-
-/**
- * Forgets every limiter (tests start each case from a clean process state).
- * @internal
- */
-export function forgetRateLimiters(): void {
-  limiters.clear();
-}
-
-/** A stable, non-reversible name for a token: safe to use as a key or to log. */
-export function tokenFingerprint(token: string): string {
-  return createHash("sha256").update(token).digest("hex").slice(0, 16);
 }

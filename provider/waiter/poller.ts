@@ -46,7 +46,8 @@ export class ActionPoller {
 
   constructor(
     private readonly client: DigitalOceanClient,
-    private readonly clock: Clock,
+    /** The time line of every watch's `dueAt`, shared with the watchers that add them. */
+    readonly clock: Clock,
   ) {}
 
   add(watch: Watch): void {
@@ -155,13 +156,4 @@ export class ActionPoller {
     if (!permanent) return;
     for (const id of ids) for (const watch of [...(this.watches.get(id) ?? [])]) watch.fail(error);
   }
-}
-
-const pollers = new WeakMap<DigitalOceanClient, ActionPoller>();
-
-/** The one poller of `client`, shared by every ActionWatcher built on it. */
-export function pollerFor(client: DigitalOceanClient, clock: Clock): ActionPoller {
-  let poller = pollers.get(client);
-  if (!poller) pollers.set(client, (poller = new ActionPoller(client, clock)));
-  return poller;
 }

@@ -40,6 +40,17 @@ export function clientFor(sim: Simulator, options: Partial<DigitalOceanClientOpt
   });
 }
 
+/** The most requests the simulator saw in any sliding minute of its clock. */
+export function maxPerSlidingMinute(times: number[]): number {
+  let max = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end++) {
+    while (times[end] - times[start] >= 60_000) start++;
+    max = Math.max(max, end - start + 1);
+  }
+  return max;
+}
+
 /** `clock`, counting its sleeps not yet over: each is a timer that would keep the process alive. */
 export function countingClock(clock: Clock): Clock & { readonly pending: number } {
   let pending = 0;

@@ -1,24 +1,12 @@
-import { DigitalOceanClient } from "../../provider/client/client";
-import { rateLimiterFor, forgetRateLimiters, MAX_IN_FLIGHT, RateLimiter, type RateLimitPermit } from "../../provider/client/rate-limiter";
+import { MAX_IN_FLIGHT, RateLimiter, type RateLimitPermit } from "../../provider/client/rate-limiter";
 import { RateLimitError } from "../../provider/client/errors";
 import { scaledClock } from "../../provider/clock";
 import type { Simulator } from "../../provider/simulator";
-import { clientFor, seededSimulator, SNAPSHOT } from "./helpers";
+import { clientFor, maxPerSlidingMinute, seededSimulator, SNAPSHOT } from "./helpers";
 
 const MINUTE = 60_000;
 /** 1,000 requests at 250/min: the last 250 cannot start before 3 minutes have passed. */
 const floorMs = () => 3 * MINUTE;
-
-/** The most requests the simulator saw in any sliding minute. */
-function maxPerSlidingMinute(times: number[]): number {
-  let max = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while (times[end] - times[start] >= MINUTE) start++;
-    max = Math.max(max, end - start + 1);
-  }
-  return max;
-}
 
 /** A limiter that records the most requests it ever let be in flight at once. */
 class PeakRecordingLimiter extends RateLimiter {
@@ -33,7 +21,6 @@ class PeakRecordingLimiter extends RateLimiter {
 
 let sim: Simulator;
 afterEach(async () => {
-  forgetRateLimiters();
   await sim?.close();
 });
 
@@ -55,20 +42,6 @@ test("a burst of 1,000 calls stays under 250 per sliding minute, never sees a 42
   expect(elapsed).toBeGreaterThanOrEqual(floorMs());
   // Concurrency, not wall time: a serializing limiter peaks at 1 however fast the machine, and no machine is too slow to reach the pool's size.
   expect(limiter.peakInFlight).toBe(MAX_IN_FLIGHT);
-});
-
-test("two clients with the same token share one limiter, and together stay under the limit", async () => {
-  sim = await seededSimulator();
-  expect(rateLimiterFor(sim.token, sim.clock)).toBe(rateLimiterFor(sim.token, sim.clock));
-  expect(rateLimiterFor("another-token", sim.clock)).not.toBe(rateLimiterFor(sim.token, sim.clock));
-  const connection = { token: sim.token, apiEndpoint: sim.url };
-  const a = new DigitalOceanClient({ connection, clock: sim.clock });
-  const b = new DigitalOceanClient({ connection, clock: sim.clock });
-  await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).getImage(SNAPSHOT)));
-  await Promise.all([a.close(), b.close()]);
-  const log = sim.requests();
-  expect(log.filter((r) => r.outcome !== "ok")).toEqual([]);
-  expect(maxPerSlidingMinute(log.map((r) => r.clockMs))).toBeLessThanOrEqual(250);
 });
 
 test("another process spending the token's quota slows this one down instead of drawing 429s", async () => {

@@ -4,17 +4,20 @@ import { RateLimiter } from "../../provider/client/rate-limiter";
 import type { Action } from "../../provider/client/types";
 import type { Simulator } from "../../provider/simulator";
 import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../provider/waiter";
+import { ActionPoller } from "../../provider/waiter/poller";
 import { BACKUPS, clientFor, countingClock, seededSimulator, settle, SNAPSHOT } from "../client/helpers";
 
 let sim: Simulator;
 let client: DigitalOceanClient;
+let poller: ActionPoller;
 let watcher: ActionWatcher;
 
 beforeEach(async () => {
   // Converts take 60 s and transfers 120 s of clock time: 60 ms and 120 ms here.
   sim = await seededSimulator({ actionDurations: { convertMs: 60_000, transferMs: 120_000 } });
   client = clientFor(sim);
-  watcher = new ActionWatcher(client, { clock: sim.clock });
+  poller = new ActionPoller(client, sim.clock);
+  watcher = new ActionWatcher(poller);
 });
 
 afterEach(async () => {
@@ -43,7 +46,7 @@ test("polls back off from the minimum interval toward the maximum", async () => 
   sim = await seededSimulator({ actionDurations: { transferMs: 600_000 } });
   await client.close();
   client = clientFor(sim);
-  watcher = new ActionWatcher(client, { clock: sim.clock });
+  watcher = new ActionWatcher(new ActionPoller(client, sim.clock));
   const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
   sim.resetRequests();
   await watcher.waitFor(started, { timeoutMs: 3_600_000 });
@@ -77,7 +80,7 @@ test("rejects with ActionTimeoutError at the deadline, saying the action goes on
   await Promise.all([client.close(), sim.close()]);
   sim = await seededSimulator({ timeScale: 0.01 });
   client = clientFor(sim);
-  watcher = new ActionWatcher(client, { clock: sim.clock });
+  watcher = new ActionWatcher(new ActionPoller(client, sim.clock));
   const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
   const error = await watcher.waitFor(started, { timeoutMs: 10_000 }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(ActionTimeoutError);
@@ -106,7 +109,7 @@ test("a wait aborted while its poll is queued behind a full limiter leaves no qu
   const clock = countingClock(sim.clock);
   const limiter = new RateLimiter(clock, { perMinute: 1, perHour: 1_000 });
   client = clientFor(sim, { clock, limiter });
-  watcher = new ActionWatcher(client, { clock, minIntervalMs: 1 });
+  watcher = new ActionWatcher(new ActionPoller(client, clock), { minIntervalMs: 1 });
   const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
   const controller = new AbortController();
   const waiting = watcher.waitFor(started, { timeoutMs: 600_000, signal: controller.signal });
@@ -138,8 +141,8 @@ test("an action already finished needs no request", async () => {
 test("50 concurrent waits share one poller: one request per tick, not one per wait", async () => {
   const images = Array.from({ length: 50 }, (_, i) => sim.state.addImage({ name: `img-${i}`, type: "snapshot", regions: ["nyc3"] }).id);
   const actions = await Promise.all(images.map((id) => client.startImageAction(id, { type: "transfer", region: "ams3" })));
-  // A second watcher on the same client shares the poller too.
-  const other = new ActionWatcher(client, { clock: sim.clock });
+  // A second watcher on the same poller shares its ticks too.
+  const other = new ActionWatcher(poller);
   sim.resetRequests();
   const done = await Promise.all(actions.map((a, i) => (i % 2 ? watcher : other).waitFor(a, { timeoutMs: 600_000 })));
   expect(done.every((a) => a.status === "completed")).toBe(true);
@@ -166,7 +169,7 @@ test("watched actions missing from the first page are fetched by the cheaper way
     const fillers = Array.from({ length: 250 }, (_, i) => slow.state.addImage({ name: `f-${i}`, type: "snapshot", regions: ["nyc3"] }).id);
     for (const id of fillers) await slowClient.startImageAction(id, { type: "transfer", region: "ams3" });
     slow.resetRequests();
-    const slowWatcher = new ActionWatcher(slowClient, { clock: slow.clock });
+    const slowWatcher = new ActionWatcher(new ActionPoller(slowClient, slow.clock));
     await Promise.all([first, second].map((a) => slowWatcher.waitFor(a, { timeoutMs: 600_000 })));
     const pages = slow.requests().filter((r) => r.route === "GET /v2/actions").map((r) => r.query.page);
     // Two missing: one more page finds both, cheaper than two single lookups.
