@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import { errors, Pool, type Dispatcher } from "undici";
 import { wallClock, type Clock } from "../clock";
 import type { Connection } from "./config";
-import { ApiError, DigitalOceanError, NetworkError, RateLimitError, RequestTimeoutError, ResponseBodyError } from "./errors";
+import { ApiError, DigitalOceanError, NetworkError, RateLimitError, ResponseBodyError } from "./errors";
 import { apiErrors } from "./interceptors/api-errors";
 import { rateLimit } from "./interceptors/rate-limit";
 import { responseBody } from "./interceptors/response-body";
@@ -10,6 +10,7 @@ import { retry } from "./interceptors/retry";
 import { nextPagePath, PER_PAGE, type Page } from "./pagination";
 import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from "./policy/action-match";
 import { backoffDelayMs } from "./policy/backoff";
+import { deliveryOf, mayHaveTakenEffect } from "./policy/delivery";
 import { MAX_IN_FLIGHT, RateLimiter, type RequestPriority } from "./rate-limiter";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
 import type { Action, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "./types";
@@ -198,7 +199,7 @@ export class DigitalOceanClient {
       try {
         return await this.json("POST", path, envelope("action", isAction), { body: request, signal: o?.signal, idempotent: false, priority: "start" });
       } catch (error) {
-        if (!isAmbiguous(error) || post >= MAX_ACTION_POSTS || o?.signal?.aborted) throw error;
+        if (!mayHaveTakenEffect(deliveryOf(error)) || post >= MAX_ACTION_POSTS || o?.signal?.aborted) throw error;
         const created = await this.findActionStartedBy(imageId, request, firstSentAt, o);
         if (created) return created;
         await this.clock.sleep(backoffDelayMs(post), o?.signal);
@@ -372,14 +373,6 @@ function linkedSignal(sources: AbortSignal[]): { signal: AbortSignal; unlink(): 
     else source.addEventListener("abort", onAbort, { once: true });
   }
   return { signal: linked.signal, unlink: () => sources.forEach((source) => source.removeEventListener("abort", onAbort)) };
-}
-
-/** Failures after which a POST may or may not have been processed. */
-function isAmbiguous(error: unknown): boolean {
-  if (error instanceof ApiError) return error.status >= 500;
-  // Refused, or held back because the client closed: the server never saw it.
-  if (error instanceof NetworkError) return error.code !== "ECONNREFUSED" && error.code !== "UND_ERR_CLOSED";
-  return error instanceof RequestTimeoutError || error instanceof ResponseBodyError;
 }
 
 function priorityOf(o: CallOptions | undefined): RequestPriority {

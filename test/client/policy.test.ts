@@ -1,5 +1,3 @@
-import { errors } from "undici";
-import { classify } from "../../provider/client/interceptors/retry";
 import { nextPagePath } from "../../provider/client/pagination";
 import { isActionStartedBy, START_TIME_TOLERANCE_MS } from "../../provider/client/policy/action-match";
 import { BACKOFF_CAP_MS, backoffDelayMs, MAX_ATTEMPTS, MAX_NOT_SENT_ATTEMPTS } from "../../provider/client/policy/backoff";
@@ -46,10 +44,6 @@ describe("retry decision", () => {
     expect(retryDecision({ kind: "not-sent" }, { idempotent: true, attempt: MAX_NOT_SENT_ATTEMPTS }).retry).toBe(false);
     expect(MAX_NOT_SENT_ATTEMPTS).toBeLessThan(MAX_ATTEMPTS);
     expect(retryDecision({ kind: "status", status: 503 }, { idempotent: true, attempt: MAX_ATTEMPTS }).retry).toBe(false);
-  });
-  test("a closed or destroyed client is a fatal failure, not one to retry", () => {
-    expect(classify(new errors.ClientClosedError())).toEqual({ kind: "fatal" });
-    expect(classify(new errors.ClientDestroyedError())).toEqual({ kind: "fatal" });
   });
 });
 
