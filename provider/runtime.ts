@@ -3,7 +3,7 @@ import { scaledClock, wallClock, type Clock } from "./clock";
 import { DigitalOceanClient } from "./client/client";
 import { isLoopback, type Connection } from "./client/config";
 import { ConfigurationError } from "./client/errors";
-import { RateLimiter } from "./client/rate-limiter";
+import { RequestPacer } from "./client/rate-limit/pacer";
 import type { Action, Region } from "./client/types";
 import { ActionWatcher } from "./waiter";
 import { ActionPoller } from "./waiter/poller";
@@ -63,7 +63,7 @@ export const TIME_SCALE_VARIABLE = "DO_IMAGE_ACTIONS_TIME_SCALE";
 /** What the process shares per token: DigitalOcean's limits are per token, whatever endpoint spelling reaches it. */
 interface TokenShare {
   clock: Clock;
-  limiter: RateLimiter;
+  pacer: RequestPacer;
   /** One runtime (connection pool, poller, caches) per endpoint spelling. */
   runtimes: Map<string, Runtime>;
 }
@@ -88,13 +88,13 @@ export function getRuntime(connection: Connection): Runtime {
   const key = `${tokenFingerprint(connection.token)} ${clock.scale}`;
   let share = shares.get(key);
   if (!share) {
-    share = { clock, limiter: new RateLimiter(clock), runtimes: new Map() };
+    share = { clock, pacer: new RequestPacer(clock), runtimes: new Map() };
     shares.set(key, share);
   }
   let runtime = share.runtimes.get(connection.apiEndpoint);
   if (!runtime) {
     const notice = (message: string) => console.log(`DigitalOcean API: ${message}`);
-    const client = new DigitalOceanClient({ connection, clock: share.clock, limiter: share.limiter, notice });
+    const client = new DigitalOceanClient({ connection, clock: share.clock, pacer: share.pacer, notice });
     runtime = createRuntime(client, share.clock);
     share.runtimes.set(connection.apiEndpoint, runtime);
   }

@@ -11,7 +11,8 @@ import { nextPagePath, PER_PAGE, type Page } from "./pagination";
 import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from "./policy/action-match";
 import { backoffDelayMs } from "./policy/backoff";
 import { deliveryOf, mayHaveTakenEffect } from "./policy/delivery";
-import { MAX_IN_FLIGHT, RateLimiter, type RequestPriority } from "./rate-limiter";
+import { MAX_IN_FLIGHT, RequestPacer } from "./rate-limit/pacer";
+import type { RequestPriority } from "./rate-limit/queue";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
 import type { Action, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "./types";
 import { USER_AGENT } from "./user-agent";
@@ -41,10 +42,10 @@ export interface DigitalOceanClientOptions {
    */
   callTimeoutMs?: number;
   /**
-   * The token's limiter, shared with every other client of the token (the runtime passes it).
-   * Default: a limiter of this client's own, as for a tool or test that is the token's only user.
+   * The token's pacer, shared with every other client of the token (the runtime passes it).
+   * Default: a pacer of this client's own, as for a tool or test that is the token's only user.
    */
-  limiter?: RateLimiter;
+  pacer?: RequestPacer;
   userAgent?: string;
   /** Largest response body accepted, in bytes. Default 16 MiB. */
   maxResponseBytes?: number;
@@ -140,7 +141,7 @@ export class DigitalOceanClient {
     };
     // Attempt timeouts run on the Clock (response-body layer), so undici's own wall-clock ones are off.
     this.pool = new Pool(this.origin, { connections: MAX_IN_FLIGHT, headersTimeout: 0, bodyTimeout: 0, connect: { timeout: CONNECT_TIMEOUT_MS } });
-    const limiter = options.limiter ?? new RateLimiter(this.clock);
+    const pacer = options.pacer ?? new RequestPacer(this.clock);
     // Innermost first: each attempt is bounded, then paced; retries wrap attempts; errors are read last.
     this.dispatcher = this.pool.compose(
       responseBody({
@@ -149,9 +150,9 @@ export class DigitalOceanClient {
         maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
         endpoint: this.endpoint,
       }),
-      rateLimit(limiter),
+      rateLimit(pacer),
       retry({ clock: this.clock }),
-      apiErrors({ clock: this.clock, limits: limiter.limits }),
+      apiErrors({ clock: this.clock, limits: pacer.limits }),
     );
   }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { inspect } from "node:util";
 import { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError, DigitalOceanError, NetworkError, ResponseBodyError } from "../../provider/client/errors";
-import { RateLimiter } from "../../provider/client/rate-limiter";
+import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import { scaledClock } from "../../provider/clock";
 import { BACKUPS, clientFor, DROPLET, hostileServer, seededSimulator, SNAPSHOT } from "./helpers";
 
@@ -25,7 +25,7 @@ const clock = scaledClock(0.001);
  */
 const ANSWER_TIME_MS = 500_000;
 const clientOf = (url: string, maxResponseBytes?: number) =>
-  new DigitalOceanClient({ connection: { token: TOKEN, apiEndpoint: url }, clock, limiter: new RateLimiter(clock), requestTimeoutMs: ANSWER_TIME_MS, maxResponseBytes });
+  new DigitalOceanClient({ connection: { token: TOKEN, apiEndpoint: url }, clock, pacer: new RequestPacer(clock), requestTimeoutMs: ANSWER_TIME_MS, maxResponseBytes });
 
 async function failureFrom(respond: (req: IncomingMessage, res: ServerResponse) => void, call: (c: DigitalOceanClient) => Promise<unknown>, maxBytes?: number) {
   const hostile = await hostileServer(respond);
@@ -212,7 +212,7 @@ test("pagination follows links across pages with 200 per page", async () => {
 
 test("an abort signal cancels a call waiting for the rate limit", async () => {
   const sim = await seededSimulator({ rateLimit: { perMinute: 1, perHour: 100 } });
-  const client = clientFor(sim, { limiter: new RateLimiter(sim.clock, { perMinute: 1, perHour: 100 }) });
+  const client = clientFor(sim, { pacer: new RequestPacer(sim.clock, { perMinute: 1, perHour: 100 }) });
   try {
     await client.getImage(SNAPSHOT);
     const controller = new AbortController();

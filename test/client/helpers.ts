@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DigitalOceanClient, type DigitalOceanClientOptions } from "../../provider/client/client";
-import { RateLimiter } from "../../provider/client/rate-limiter";
+import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import type { Clock } from "../../provider/clock";
 import { startSimulator, type SimulatorOptions, type Simulator } from "../../provider/simulator";
 
@@ -35,7 +35,7 @@ export function clientFor(sim: Simulator, options: Partial<DigitalOceanClientOpt
   return new DigitalOceanClient({
     connection: { token: sim.token, apiEndpoint: sim.url },
     clock: sim.clock,
-    limiter: new RateLimiter(sim.clock),
+    pacer: new RequestPacer(sim.clock),
     ...options,
   });
 }

@@ -1,4 +1,4 @@
-import { MAX_IN_FLIGHT, RateLimiter, type RateLimitPermit } from "../../provider/client/rate-limiter";
+import { MAX_IN_FLIGHT, RequestPacer, type SendPermit } from "../../provider/client/rate-limit/pacer";
 import { RateLimitError } from "../../provider/client/errors";
 import { scaledClock } from "../../provider/clock";
 import type { Simulator } from "../../provider/simulator";
@@ -9,10 +9,10 @@ const MINUTE = 60_000;
 const floorMs = () => 3 * MINUTE;
 
 /** A limiter that records the most requests it ever let be in flight at once. */
-class PeakRecordingLimiter extends RateLimiter {
+class PeakRecordingLimiter extends RequestPacer {
   peakInFlight = 0;
 
-  override async acquire(options: Parameters<RateLimiter["acquire"]>[0]): Promise<RateLimitPermit> {
+  override async acquire(options: Parameters<RequestPacer["acquire"]>[0]): Promise<SendPermit> {
     const permit = await super.acquire(options);
     this.peakInFlight = Math.max(this.peakInFlight, this.usage().inFlight);
     return permit;
@@ -28,7 +28,7 @@ test("a burst of 1,000 calls stays under 250 per sliding minute, never sees a 42
   // At 1/100 speed the 3-minute floor takes 1.8 s: slow enough that HTTP on loopback is not the bottleneck.
   sim = await seededSimulator({ timeScale: 0.01 });
   const limiter = new PeakRecordingLimiter(sim.clock);
-  const client = clientFor(sim, { limiter });
+  const client = clientFor(sim, { pacer: limiter });
   const started = sim.clock.now();
   await Promise.all(Array.from({ length: 1_000 }, () => client.getImage(SNAPSHOT)));
   const elapsed = sim.clock.now() - started;
@@ -66,7 +66,7 @@ test("another process spending the token's quota slows this one down instead of 
 
 test("a rate-limit wait beyond the call's deadline surfaces as RateLimitError naming the call", async () => {
   sim = await seededSimulator({ rateLimit: { perMinute: 2, perHour: 100 } });
-  const client = clientFor(sim, { callTimeoutMs: 10_000, limiter: new RateLimiter(sim.clock, { perMinute: 2, perHour: 100 }) });
+  const client = clientFor(sim, { callTimeoutMs: 10_000, pacer: new RequestPacer(sim.clock, { perMinute: 2, perHour: 100 }) });
   const results = await Promise.allSettled([1, 2, 3].map(() => client.getImage(SNAPSHOT)));
   await client.close();
   expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
@@ -80,7 +80,7 @@ test("a rate-limit wait beyond the call's deadline surfaces as RateLimitError na
 test("the limiter's own accounting never exceeds the window", async () => {
   sim = await seededSimulator({ rateLimit: false });
   const clock = scaledClock(0.0005);
-  const limiter = new RateLimiter(clock, { perMinute: 10, perHour: 1000 });
+  const limiter = new RequestPacer(clock, { perMinute: 10, perHour: 1000 });
   let peak = 0;
   await Promise.all(
     Array.from({ length: 35 }, async () => {
@@ -97,7 +97,7 @@ test("the limiter's own accounting never exceeds the window", async () => {
 
 test("requests that start actions go ahead of reads queued behind a full window, each kind in arrival order", async () => {
   const clock = scaledClock(0.0005);
-  const limiter = new RateLimiter(clock, { perMinute: 2, perHour: 1000 });
+  const limiter = new RequestPacer(clock, { perMinute: 2, perHour: 1000 });
   const order: string[] = [];
   const take = async (name: string, start: boolean) => {
     const permit = await limiter.acquire({ deadline: Infinity, priority: start ? "start" : "normal" });
@@ -113,7 +113,7 @@ test("requests that start actions go ahead of reads queued behind a full window,
 
 test("a spent hour still lets polls of actions in flight through, from the slice kept for watching", async () => {
   const clock = scaledClock(0.0005);
-  const limiter = new RateLimiter(clock, { perMinute: 1000, perHour: 100 });
+  const limiter = new RequestPacer(clock, { perMinute: 1000, perHour: 100 });
   const stop = new AbortController();
   const take = async (priority: "watch" | "normal") => (await limiter.acquire({ deadline: Infinity, priority, signal: stop.signal })).release({ status: 200 });
   // Ordinary requests may use 90 of the 100: the other 10 are kept for watching.

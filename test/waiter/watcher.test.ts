@@ -1,6 +1,6 @@
 import type { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError } from "../../provider/client/errors";
-import { RateLimiter } from "../../provider/client/rate-limiter";
+import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import type { Action } from "../../provider/client/types";
 import type { Simulator } from "../../provider/simulator";
 import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../provider/waiter";
@@ -107,8 +107,8 @@ test("a wait aborted while its poll is queued behind a full limiter leaves no qu
   // On the wall clock a full minute window keeps the poll queued far longer than the test.
   sim = await seededSimulator({ timeScale: 1 });
   const clock = countingClock(sim.clock);
-  const limiter = new RateLimiter(clock, { perMinute: 1, perHour: 1_000 });
-  client = clientFor(sim, { clock, limiter });
+  const limiter = new RequestPacer(clock, { perMinute: 1, perHour: 1_000 });
+  client = clientFor(sim, { clock, pacer: limiter });
   watcher = new ActionWatcher(new ActionPoller(client, clock), { minIntervalMs: 1 });
   const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
   const controller = new AbortController();
