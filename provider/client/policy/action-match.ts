@@ -43,3 +43,17 @@ export function startedNoEarlierThan(action: Action, t: number): boolean {
   const started = Date.parse(action.started_at);
   return Number.isFinite(started) && started >= t;
 }
+
+/**
+ * The action an ambiguous POST sent at `sentAt` asked for, if the server
+ * created it, from the image's actions listed newest first (read only as far
+ * as needed).
+ */
+export async function findActionStartedBy(actionsNewestFirst: AsyncIterable<Action>, request: ImageActionRequest, sentAt: number): Promise<Action | undefined> {
+  for await (const action of actionsNewestFirst) {
+    if (isActionStartedBy(action, request, sentAt)) return action;
+    // Newest first: once actions predate the POST, ours cannot come later in the list.
+    if (!startedNoEarlierThan(action, sentAt - START_TIME_TOLERANCE_MS)) return undefined;
+  }
+  return undefined;
+}
