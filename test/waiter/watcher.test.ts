@@ -7,17 +7,16 @@ import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../pro
 import { ActionPoller } from "../../provider/waiter/poller";
 import { BACKUPS, clientFor, countingClock, seededSimulator, settle, SNAPSHOT } from "../client/helpers";
 
+/** The watcher end to end against the simulator; its timing on a clock the test controls is in poller.test.ts. */
 let sim: Simulator;
 let client: DigitalOceanClient;
-let poller: ActionPoller;
 let watcher: ActionWatcher;
 
 beforeEach(async () => {
   // Converts take 60 s and transfers 120 s of clock time: 60 ms and 120 ms here.
   sim = await seededSimulator({ actionDurations: { convertMs: 60_000, transferMs: 120_000 } });
   client = clientFor(sim);
-  poller = new ActionPoller(client, sim.clock);
-  watcher = new ActionWatcher(poller);
+  watcher = new ActionWatcher(new ActionPoller(client, sim.clock));
 });
 
 afterEach(async () => {
@@ -38,29 +37,6 @@ test("resolves with the completed action and reports progress on the way", async
   expect(progress.slice(0, -1).every((p) => p.status === "in-progress")).toBe(true);
   expect(progress[progress.length - 1].status).toBe("completed");
   expect(progress.map((p) => p.elapsedMs)).toEqual([...progress.map((p) => p.elapsedMs)].sort((a, b) => a - b));
-});
-
-test("polls back off from the minimum interval toward the maximum", async () => {
-  // A 10-minute transfer watched for its whole length.
-  await sim.close();
-  sim = await seededSimulator({ actionDurations: { transferMs: 600_000 } });
-  await client.close();
-  client = clientFor(sim);
-  watcher = new ActionWatcher(new ActionPoller(client, sim.clock));
-  const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
-  sim.resetRequests();
-  await watcher.waitFor(started, { timeoutMs: 3_600_000 });
-  const polls = sim.requests().map((r) => r.clockMs);
-  const gaps = polls.slice(1).map((t, i) => t - polls[i]);
-  // One real millisecond is a clock second here: each gap also holds the look's own round trip,
-  // so the figures are checked loosely. About 3 s (2 s × 1.5) first, growing, then settling near 30 s.
-  expect(gaps[0]).toBeLessThanOrEqual(9_000);
-  expect(gaps[4]).toBeGreaterThan(gaps[0]);
-  const settled = gaps.slice(-10).sort((a, b) => a - b)[5];
-  expect(settled).toBeGreaterThanOrEqual(28_000);
-  expect(settled).toBeLessThanOrEqual(35_000);
-  // Polling every 2 s would take 300 requests; backing off takes a few dozen.
-  expect(polls.length).toBeLessThan(40);
 });
 
 test("rejects with ActionErroredError naming the action, type, image and region", async () => {
@@ -128,55 +104,4 @@ test("an action that does not exist fails the wait with the 404", async () => {
   const ghost: Action = { ...(await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" })), id: 1 };
   const error = await watcher.waitFor(ghost, { timeoutMs: 600_000 }).catch((e: unknown) => e);
   expect(ApiError.isNotFound(error)).toBe(true);
-});
-
-test("an action already finished needs no request", async () => {
-  const started = await client.startImageAction(BACKUPS[1], { type: "convert" });
-  sim.resetRequests();
-  await expect(watcher.waitFor({ ...started, status: "completed" }, { timeoutMs: 1 })).resolves.toMatchObject({ id: started.id });
-  await expect(watcher.waitFor({ ...started, status: "errored" }, { timeoutMs: 1 })).rejects.toBeInstanceOf(ActionErroredError);
-  expect(sim.requests()).toEqual([]);
-});
-
-test("50 concurrent waits share one poller: one request per tick, not one per wait", async () => {
-  const images = Array.from({ length: 50 }, (_, i) => sim.state.addImage({ name: `img-${i}`, type: "snapshot", regions: ["nyc3"] }).id);
-  const actions = await Promise.all(images.map((id) => client.startImageAction(id, { type: "transfer", region: "ams3" })));
-  // A second watcher on the same poller shares its ticks too.
-  const other = new ActionWatcher(poller);
-  sim.resetRequests();
-  const done = await Promise.all(actions.map((a, i) => (i % 2 ? watcher : other).waitFor(a, { timeoutMs: 600_000 })));
-  expect(done.every((a) => a.status === "completed")).toBe(true);
-  const counts = sim.requestCounts();
-  const ticks = counts.byRoute["GET /v2/actions"];
-  expect(counts.byRoute["GET /v2/actions/:id"] ?? 0).toBe(0);
-  expect(counts.total).toBe(ticks);
-  // 120 s transfers polled from 2 s toward 30 s: about ten ticks (timer jitter adds a few), each one request for all 50 waits.
-  expect(ticks).toBeLessThanOrEqual(25);
-  console.log(`50 concurrent waits: ${ticks} ticks, ${counts.total} requests in all, ${(counts.total / ticks).toFixed(2)} per tick`);
-});
-
-test("watched actions missing from the first page are fetched by the cheaper way", async () => {
-  // At 1/100 speed: both waits must start within a quarter of the 2 s first interval to share ticks,
-  // which at this file's 1/1000 a few real milliseconds of scheduling could break.
-  const slow = await seededSimulator({ timeScale: 0.01, actionDurations: { convertMs: 60_000, transferMs: 120_000 } });
-  const slowClient = clientFor(slow);
-  try {
-    const [first, second] = await Promise.all([
-      slowClient.startImageAction(BACKUPS[0], { type: "convert" }),
-      slowClient.startImageAction(BACKUPS[1], { type: "convert" }),
-    ]);
-    // 250 newer actions push both off the first page of 200.
-    const fillers = Array.from({ length: 250 }, (_, i) => slow.state.addImage({ name: `f-${i}`, type: "snapshot", regions: ["nyc3"] }).id);
-    for (const id of fillers) await slowClient.startImageAction(id, { type: "transfer", region: "ams3" });
-    slow.resetRequests();
-    const slowWatcher = new ActionWatcher(new ActionPoller(slowClient, slow.clock));
-    await Promise.all([first, second].map((a) => slowWatcher.waitFor(a, { timeoutMs: 600_000 })));
-    const pages = slow.requests().filter((r) => r.route === "GET /v2/actions").map((r) => r.query.page);
-    // Two missing: one more page finds both, cheaper than two single lookups.
-    expect(pages.filter((p) => p === "2").length).toBeGreaterThan(0);
-    expect(slow.requestCounts().byRoute["GET /v2/actions/:id"] ?? 0).toBe(0);
-  } finally {
-    await slowClient.close();
-    await slow.close();
-  }
 });
