@@ -21,9 +21,18 @@ export interface Runtime {
   /**
    * Image actions this process is starting or waiting for, by image and
    * request: a second resource asking for the same action in the same run
-   * joins it instead of posting it again. Entries go when a wait ends.
+   * joins it instead of posting it again. An entry goes when its start fails
+   * or a wait for its action ends, and only that entry: a later attempt at the
+   * same action (after one errored) keeps its own.
    */
-  ongoing: Map<string, Promise<Action>>;
+  ongoing: Map<string, OngoingAction>;
+}
+
+/** One start of an image action, shared by every resource of the process that asks for it while it runs. */
+export interface OngoingAction {
+  started: Promise<Action>;
+  /** Set once `started` resolves. */
+  actionId?: number;
 }
 
 /** The variable that runs the provider's clock faster, to match a simulator started with the same `--time-scale`. */

@@ -1,6 +1,6 @@
 import { ApiError, DigitalOceanError } from "../client/errors";
 import type { Action, ImageActionRequest } from "../client/types";
-import type { Runtime } from "../runtime";
+import type { OngoingAction, Runtime } from "../runtime";
 import { throttledProgress, type Log } from "./progress";
 
 /** True when `action` is the kind of action `request` would start on its image. */
@@ -46,14 +46,23 @@ export async function startOrJoin(rt: Runtime, imageId: number, request: ImageAc
   if (ongoing) {
     // Another resource of this run asked for the same action a moment ago; DigitalOcean is not
     // documented to refuse a duplicate, and the action list read before may predate its POST.
-    const action = await ongoing;
+    const action = await ongoing.started;
     log(`${describe(imageId, request)}: joining action ${action.id} started for another resource in this run`);
     return action;
   }
-  const starting = startOrJoinAtDigitalOcean(rt, imageId, request, log, known);
-  rt.ongoing.set(key, starting);
-  starting.catch(() => rt.ongoing.delete(key));
-  return starting;
+  const entry: OngoingAction = { started: startOrJoinAtDigitalOcean(rt, imageId, request, log, known) };
+  rt.ongoing.set(key, entry);
+  entry.started.then(
+    (action) => (entry.actionId = action.id),
+    () => forgetOngoing(rt, key, (current) => current === entry),
+  );
+  return entry.started;
+}
+
+/** Removes the entry for `key` when `isOurs` says it is the one the caller was part of, not a newer attempt's. */
+function forgetOngoing(rt: Runtime, key: string, isOurs: (entry: OngoingAction) => boolean): void {
+  const current = rt.ongoing.get(key);
+  if (current && isOurs(current)) rt.ongoing.delete(key);
 }
 
 function ongoingKey(imageId: number, request: ImageActionRequest): string {
@@ -91,8 +100,10 @@ export function waitLogged(rt: Runtime, action: Action, imageId: number, request
     timeoutMs: timeoutSeconds * 1000,
     onProgress: throttledProgress(describe(imageId, request), log, rt.clock),
   });
-  // Finished, failed or given up on: a later resource reads the action list afresh.
-  return wait.finally(() => rt.ongoing.delete(ongoingKey(imageId, request)));
+  // Finished, failed or given up on: a later resource reads the action list afresh. A resource that
+  // joined an action which errored may finish waiting after another has started the retry: that
+  // retry's entry stays.
+  return wait.finally(() => forgetOngoing(rt, ongoingKey(imageId, request), (current) => current.actionId === action.id));
 }
 
 export function describe(imageId: number, request: ImageActionRequest): string {
