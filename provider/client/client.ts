@@ -239,6 +239,11 @@ export class DigitalOceanClient {
     return tag.name;
   }
 
+  /** Every tag on the account, page by page as iteration proceeds. */
+  listTags(o?: CallOptions): AsyncIterable<{ name: string }> {
+    return this.paginate("/v2/tags", new URLSearchParams(), "tags", isTag, o);
+  }
+
   /** Tags resources; tagging twice is harmless, so this is retried like a PUT. */
   async tagResources(tag: string, resources: TagResource[], o?: CallOptions): Promise<void> {
     await this.send("POST", this.url(`/v2/tags/${encodeURIComponent(tag)}/resources`), { body: { resources }, signal: o?.signal, idempotent: true });

@@ -57,6 +57,17 @@ function baseImages(regions: string[]): Image[] {
   return [base(94000001, "24.04 (LTS) x64", "Ubuntu", "ubuntu-24-04-x64"), base(94000002, "12 x64", "Debian", "debian-12-x64")];
 }
 
+/** Behaviours DigitalOcean does not document, which the simulator lets a test choose (see its README). */
+export interface SimAssumptions {
+  /** Refuse with 422 a convert or transfer identical to one in flight on the image. */
+  refuseDuplicateActions: boolean;
+  /**
+   * How `POST /v2/tags` spells a tag that exists in another capitalization: as it
+   * exists (`existing`) or as the request spelled it (`requested`).
+   */
+  tagAnswerSpelling: "existing" | "requested";
+}
+
 /**
  * The simulated account: regions, Droplets, images, actions and tags, and the
  * action lifecycle. Actions finish lazily: every read or write first applies the
@@ -75,7 +86,7 @@ export class SimState {
     private readonly clock: Clock,
     private readonly faults: Faults,
     private readonly durations: Required<ActionDurations>,
-    private readonly assumptions: { refuseDuplicateActions: boolean } = { refuseDuplicateActions: false },
+    readonly assumptions: SimAssumptions = { refuseDuplicateActions: false, tagAnswerSpelling: "existing" },
   ) {
     for (const r of defaultRegions()) this.regionsBySlug.set(r.slug, r);
     for (const img of baseImages([...this.regionsBySlug.keys()])) this.images.set(img.id, { image: img, dropletId: null });
@@ -323,6 +334,11 @@ export class SimState {
     const existing = [...this.tags.values()].find((t) => t.name.toLowerCase() === name.toLowerCase());
     if (!existing) this.tags.set(name, { name, members: new Set() });
     return this.tagView((existing ?? this.tags.get(name))!.name, "");
+  }
+
+  /** Every tag's name, in the order the tags were created. */
+  tagNames(): string[] {
+    return [...this.tags.keys()];
   }
 
   /** The tag object with resource counts, or throws 404. `baseUrl` prefixes `last_tagged_uri`. */

@@ -1,5 +1,6 @@
 import type { TagResource } from "../../client/types";
 import { ApiError, badRequest, notFound } from "../errors";
+import { paginate } from "../pagination";
 import { jsonObject, type Route, type RouteContext } from "./route";
 
 const TAG_NAME = /^[a-zA-Z0-9_\-:]{1,255}$/;
@@ -58,7 +59,16 @@ export const tagRoutes: Route[] = [
       if (typeof name !== "string") throw tagRefused("Error validating resource tag: name is required and must be a string");
       if (!TAG_NAME.test(name)) throw tagRefused(`Error validating resource tag: "tag-name \\"${name}\\" contains invalid characters"`);
       const created = ctx.state.createTag(name);
-      return { status: 201, body: { tag: ctx.state.tagView(created.name, ctx.baseUrl) } };
+      const tag = ctx.state.tagView(created.name, ctx.baseUrl);
+      if (ctx.state.assumptions.tagAnswerSpelling === "requested") tag.name = name;
+      return { status: 201, body: { tag } };
+    },
+  },
+  {
+    template: "GET /v2/tags",
+    handle: (ctx) => {
+      const page = paginate(ctx.state.tagNames().map((name) => ctx.state.tagView(name, ctx.baseUrl)), ctx.url, ctx.baseUrl);
+      return { status: 200, body: { tags: page.items, links: page.links, meta: page.meta } };
     },
   },
   {
