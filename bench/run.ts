@@ -11,9 +11,10 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { SeedData, SeedImage, Simulator } from "../provider/simulator";
 import { classify, perMinute, type RequestFigures } from "./figures";
+import { floorMs, minimalRequests, physicalFloorMs, RATE, shareOf, type MinimalRequests } from "./floor";
 import { loadSimulator } from "./package";
 import type { Command, FailureInfo, Reply, Strategy } from "./protocol";
-import { buildScenario, DURATIONS, floorMs, RATE, type Scenario, type Size } from "./scenario";
+import { buildScenario, DURATIONS, type Scenario, type Size } from "./scenario";
 
 const FULL_SIZES: Size[] = [
   { label: "100 copies + 100 snapshots", copies: 100, snapshots: 100 },
@@ -51,6 +52,11 @@ interface StrategyResult {
   /** The floor at this strategy's own request count. */
   ownFloorMs: number;
   wallOverFloor: number;
+  /** The requests no correct client can avoid for this run's resources, and the time they and the longest action need. */
+  minimal: MinimalRequests;
+  physicalFloorMs: number;
+  wallOverPhysicalFloor: number;
+  requestsOverMinimal: number;
   peakRssMb: number;
   logLines: number;
   minutes: number[];
@@ -146,6 +152,8 @@ function strategyResult(strategy: Strategy, scenario: Scenario, sim: Simulator, 
   const figures = classify(log);
   const n = scenario.declarations.length;
   const floor = floorMs(packageRequests ?? figures.requests, scenario.longestActionMs);
+  const minimal = minimalRequests(shareOf(scenario.seed, scenario.declarations));
+  const physicalFloor = physicalFloorMs(minimal.total, scenario.longestActionMs);
   const first = log[0]?.clockMs ?? 0;
   const actions = sim.state.listActions();
   const latest = (times: (string | null)[]) => Math.max(0, ...times.map((t) => (t === null ? 0 : Date.parse(t) - first)));
@@ -165,6 +173,10 @@ function strategyResult(strategy: Strategy, scenario: Scenario, sim: Simulator, 
     floorMs: floor,
     ownFloorMs: floorMs(figures.requests, scenario.longestActionMs),
     wallOverFloor: round(reply.clockMs / floor),
+    minimal,
+    physicalFloorMs: physicalFloor,
+    wallOverPhysicalFloor: round(reply.clockMs / physicalFloor),
+    requestsOverMinimal: round(figures.requests / minimal.total),
     peakRssMb: round(reply.maxRssKb / 1024, 1),
     logLines: reply.logLines,
     minutes: perMinute(log),
@@ -229,6 +241,11 @@ function printStrategy(label: string, r: StrategyResult): void {
     `    wall ${minutes(r.wallClockMs)} of clock time, floor ${minutes(r.floorMs)} (at ${label.startsWith("naive") ? "the package's" : "its"} request count` +
       `${label.startsWith("naive") ? `; ${minutes(r.ownFloorMs)} at its own` : ""}): ${r.wallOverFloor}x`,
   );
+  const m = r.minimal;
+  console.log(
+    `    physical floor ${minutes(r.physicalFloorMs)} (${m.total} minimal requests: ${m.writes} writes, ${m.imageReads} image reads, ` +
+      `${m.actionScan} action scan, ${m.confirmations} confirmations; plus the longest action): wall ${r.wallOverPhysicalFloor}x, requests ${r.requestsOverMinimal}x`,
+  );
   console.log(
     `    last write at ${minutes(f.lastWriteMs)}, last action started at ${minutes(r.lastActionStartMs)} and done at ${minutes(r.lastActionDoneMs)}, ` +
       `last request at ${minutes(f.spanMs)}`,
@@ -274,6 +291,11 @@ function summary(r: StrategyResult) {
     wallClockMinutes: round(r.wallClockMs / 60_000),
     floorMinutes: round(r.floorMs / 60_000),
     wallOverFloor: r.wallOverFloor,
+    requests: r.figures.requests,
+    minimalRequests: r.minimal.total,
+    physicalFloorMinutes: round(r.physicalFloorMs / 60_000),
+    wallOverPhysicalFloor: r.wallOverPhysicalFloor,
+    requestsOverMinimal: r.requestsOverMinimal,
     peakRssMb: r.peakRssMb,
   };
 }
