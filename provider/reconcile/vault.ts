@@ -3,7 +3,7 @@ import type { Runtime } from "../runtime";
 import { BackupNotFoundError, IncompleteError } from "./errors";
 import type { Log } from "./progress";
 import { convergeRegionCopy, readRegionCopy } from "./region-copy";
-import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "./snapshot";
+import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotAttributes, type SnapshotObservation } from "./snapshot";
 
 /** What a program declares for a Droplet's backup policy, after `check` normalized it. */
 export interface VaultSpec {
@@ -72,17 +72,11 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
   if (!newest || newest.rotationKey !== spec.rotationKey || newest.dropletId !== spec.dropletId) {
     let snapshot: SnapshotObservation;
     try {
-      snapshot = await convergeSnapshot(
-        rt,
-        {
-          backupId: resumable?.backupId,
-          dropletId: spec.dropletId,
-          // A rotation must keep a newer backup than the last generation, never an older one left over.
-          takenAfter: newest?.dropletId === spec.dropletId ? newest.createdAt : undefined,
-          ...keptAs(spec, spec.dropletId, spec.rotationKey),
-        },
-        log,
-      );
+      const choice: BackupChoice = resumable
+        ? { backupId: resumable.backupId, dropletId: spec.dropletId }
+        : // A rotation must keep a newer backup than the last generation, never an older one left over.
+          { dropletId: spec.dropletId, takenAfter: newest?.dropletId === spec.dropletId ? newest.createdAt : undefined };
+      snapshot = await convergeSnapshot(rt, { ...choice, ...keptAs(spec, spec.dropletId, spec.rotationKey) }, log);
     } catch (error) {
       if (!(error instanceof IncompleteError)) throw error;
       const partial = error.state as SnapshotObservation;
@@ -201,7 +195,7 @@ export async function deleteVault(rt: Runtime, previous: VaultObservation, waitT
 }
 
 /** What every kept snapshot carries: the pattern's name for its key, and the policy's tags and wait. */
-function keptAs(spec: VaultSpec, dropletId: number, rotationKey: string): Pick<SnapshotSpec, "name" | "tags" | "waitTimeoutSeconds"> {
+function keptAs(spec: VaultSpec, dropletId: number, rotationKey: string): Pick<SnapshotAttributes, "name" | "tags" | "waitTimeoutSeconds"> {
   return { name: renderName(spec.namePattern, dropletId, rotationKey), tags: spec.tags, waitTimeoutSeconds: spec.waitTimeoutSeconds };
 }
 
