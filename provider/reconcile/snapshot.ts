@@ -2,7 +2,7 @@ import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
 import { ApiError, DigitalOceanError } from "../client/errors";
 import type { Image, ImageActionRequest } from "../client/types";
 import type { Runtime } from "../runtime";
-import { describe, findCompleted, findInFlight, startOrJoin, waitLogged } from "./actions";
+import { describeRequest, findCompleted, findInFlight, startOrJoin, waitLogged } from "./actions";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import { confirmNotFound, imageOrGone, type ImageEvidence } from "./images";
 import type { Log } from "./progress";
@@ -109,7 +109,7 @@ export async function deleteSnapshot(rt: Runtime, snapshotId: number, waitTimeou
       log(`image ${snapshotId} is still a backup (its convert never completed); DigitalOcean expires backups itself, nothing deleted`);
       return;
     }
-    log(`${describe(snapshotId, CONVERT)}: action ${converting.id} is still running; waiting for it before deleting the snapshot it makes`);
+    log(`${describeRequest(snapshotId, CONVERT)}: action ${converting.id} is still running; waiting for it before deleting the snapshot it makes`);
     try {
       await waitLogged(rt, converting, snapshotId, CONVERT, waitTimeoutSeconds, log);
     } catch (error) {
