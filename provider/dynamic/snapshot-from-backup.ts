@@ -3,7 +3,7 @@ import { DiffCollector, sameTags } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
 import { BackupNotFoundError } from "../reconcile/errors";
-import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
+import { asResourceInitFailure, callContext, compact, type StackConfig } from "./context";
 
 /** Inputs after `check`: ids are numbers, tags sorted and unique, and exactly one of backupId or dropletId set. */
 export type SnapshotInputs = SnapshotDeclaration & ({ backupId: number; dropletId?: undefined } | { backupId?: undefined; dropletId: number });
@@ -87,7 +87,7 @@ export async function create(inputs: SnapshotInputs, config?: StackConfig): Prom
     const observation = await convergeSnapshot(ctx.runtime(), specOf(inputs), ctx.log);
     return { id: String(observation.snapshotId), outs: stateOf(inputs, observation) };
   } catch (error) {
-    throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
+    throw asResourceInitFailure<SnapshotObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
   }
 }
 
@@ -99,7 +99,7 @@ export async function update(id: string, olds: SnapshotState, news: SnapshotInpu
     return { outs: stateOf(pinned, { ...observation, actionId: observation.actionId ?? olds.actionId ?? null }) };
   } catch (error) {
     if (error instanceof BackupNotFoundError && news.dropletId !== undefined && olds.imageType !== "snapshot") throw expiredBeforeKept(pinned.backupId, news.dropletId, error);
-    throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(pinned, partial), undefined, news);
+    throw asResourceInitFailure<SnapshotObservation>(error, (partial) => stateOf(pinned, partial), undefined, news);
   }
 }
 
