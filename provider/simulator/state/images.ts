@@ -1,5 +1,5 @@
 import type { Image, ImageUpdate } from "../../client/types";
-import { ApiError, notFound, unprocessable } from "../errors";
+import { ApiRefusal, notFound, unprocessable } from "../errors";
 import { memberKey, type TagTable } from "./tags";
 
 /** An image and the Droplet it was taken from, if any. */
@@ -60,7 +60,7 @@ export class ImageTable {
   owned(id: number): ImageRecord {
     const rec = this.records.get(id);
     if (!rec) throw notFound();
-    if (rec.image.public) throw new ApiError(403);
+    if (rec.image.public) throw new ApiRefusal(403);
     return rec;
   }
 

@@ -1,7 +1,7 @@
 import type { Clock } from "../../clock";
 import type { Action, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "../../client/types";
 import { dropletView, fullPolicy, nextBackupWindow, type DropletRecord } from "../droplets";
-import { ApiError, notFound } from "../errors";
+import { ApiRefusal, notFound } from "../errors";
 import type { Faults } from "../faults";
 import { defaultRegions } from "../regions";
 import type { SeedBackup, SeedData, SeedDroplet, SeedImage } from "../seed";
@@ -229,6 +229,6 @@ export class SimState {
     const id = Number(r.resource_id);
     if (r.resource_type === "image" && this.account.images.get(id)?.image.public === false) return memberKey("image", id);
     if (r.resource_type === "droplet" && this.account.droplets.has(id)) return memberKey("droplet", id);
-    throw new ApiError(404, `${r.resource_type} ${r.resource_id} could not be found.`);
+    throw new ApiRefusal(404, `${r.resource_type} ${r.resource_id} could not be found.`);
   }
 }
