@@ -12,7 +12,7 @@ import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from
 import { backoffDelayMs } from "./policy/backoff";
 import { MAX_IN_FLIGHT, rateLimiterFor, type RateLimiter, type RequestPriority } from "./rate-limiter";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
-import type { Action, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "./types";
+import type { Action, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "../api/types";
 import { USER_AGENT } from "./user-agent";
 
 /** Per-call options. */

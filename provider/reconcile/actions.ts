@@ -1,5 +1,5 @@
 import { ApiError, DigitalOceanError } from "../client/errors";
-import type { Action, ImageActionRequest } from "../client/types";
+import type { Action, ImageActionRequest } from "../api/types";
 import type { OngoingAction, Runtime } from "../runtime";
 import { throttledProgress, type Log } from "./progress";
 

@@ -1,5 +1,5 @@
 import { DigitalOceanError } from "../client/errors";
-import type { Image, ImageActionRequest } from "../client/types";
+import type { Image, ImageActionRequest } from "../api/types";
 import type { Runtime } from "../runtime";
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
 import { describeRequest, listImageActions, startOrJoin, waitLogged } from "./actions";

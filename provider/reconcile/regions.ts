@@ -1,4 +1,4 @@
-import type { Region } from "../client/types";
+import type { Region } from "../api/types";
 import type { Runtime } from "../runtime";
 import { DigitalOceanError } from "../client/errors";
 

@@ -1,6 +1,6 @@
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
 import { ApiError, DigitalOceanError } from "../client/errors";
-import type { Image, ImageActionRequest } from "../client/types";
+import type { Image, ImageActionRequest } from "../api/types";
 import type { Runtime } from "../runtime";
 import { describeRequest, findCompleted, findInFlight, startOrJoin, waitLogged } from "./actions";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";

@@ -1,4 +1,4 @@
-import type { ErrorBody } from "../client/types";
+import type { ErrorBody } from "../api/types";
 
 /** DigitalOcean's error `id` for each status the simulator answers with. */
 const ERROR_IDS: Record<number, string> = {

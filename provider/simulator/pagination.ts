@@ -1,4 +1,4 @@
-import type { PageLinks, PageMeta } from "../client/types";
+import type { PageLinks, PageMeta } from "../api/types";
 import { ApiRefusal } from "./errors";
 
 const DEFAULT_PER_PAGE = 20;

@@ -1,5 +1,5 @@
 import { DigitalOceanClient, type CallOptions } from "../../provider/client/client";
-import type { Image } from "../../provider/client/types";
+import type { Image } from "../../provider/api/types";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError, UnconfirmedNotFoundError } from "../../provider/reconcile/errors";
 import { convergeRegionCopy } from "../../provider/reconcile/region-copy";
 import { convergeSnapshot, deleteSnapshot, readSnapshot } from "../../provider/reconcile/snapshot";

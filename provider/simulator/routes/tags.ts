@@ -1,4 +1,4 @@
-import type { TagResource } from "../../client/types";
+import type { TagResource } from "../../api/types";
 import { ApiRefusal, badRequest, notFound } from "../errors";
 import { paginate } from "../pagination";
 import { jsonObject, type Route, type RouteContext } from "./route";

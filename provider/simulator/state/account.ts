@@ -1,5 +1,5 @@
 import type { Clock } from "../../clock";
-import type { Region } from "../../client/types";
+import type { Region } from "../../api/types";
 import type { DropletRecord } from "../droplets";
 import type { ImageTable } from "./images";
 import type { TagTable } from "./tags";

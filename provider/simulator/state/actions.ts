@@ -1,5 +1,5 @@
 import type { Clock } from "../../clock";
-import type { Action, ImageActionRequest, Region } from "../../client/types";
+import type { Action, ImageActionRequest, Region } from "../../api/types";
 import { iso } from "../droplets";
 import { unprocessable } from "../errors";
 import type { Faults } from "../faults";

@@ -1,4 +1,4 @@
-import type { Image, ImageUpdate } from "../../client/types";
+import type { Image, ImageUpdate } from "../../api/types";
 import { ApiRefusal, notFound, unprocessable } from "../errors";
 import { memberKey, type TagTable } from "./tags";
 

@@ -1,5 +1,5 @@
 import type { Clock } from "../../clock";
-import type { Action, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "../../client/types";
+import type { Action, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "../../api/types";
 import { dropletView, fullPolicy, nextBackupWindow, type DropletRecord } from "../droplets";
 import { ApiRefusal, notFound } from "../errors";
 import type { Faults } from "../faults";

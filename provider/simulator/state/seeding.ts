@@ -1,4 +1,4 @@
-import type { Region } from "../../client/types";
+import type { Region } from "../../api/types";
 import { iso, SIZES } from "../droplets";
 import type { SeedData, SeedDroplet, SeedImage } from "../seed";
 import type { Account } from "./account";

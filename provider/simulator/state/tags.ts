@@ -1,4 +1,4 @@
-import type { TagResource } from "../../client/types";
+import type { TagResource } from "../../api/types";
 import { notFound } from "../errors";
 
 /** A tagged resource, as `image:<id>` or `droplet:<id>`: the only kinds the simulator holds. */
