@@ -1,4 +1,5 @@
-import { ApiError, DigitalOceanError } from "../client/errors";
+import { ApiError } from "../client/errors";
+import { DigitalOceanError } from "../errors";
 import type { Action, ImageActionRequest } from "../api/types";
 import type { OngoingAction, Runtime } from "../runtime";
 import { throttledProgress, type Log } from "./progress";

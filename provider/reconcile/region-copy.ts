@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "../client/errors";
+import { DigitalOceanError } from "../errors";
 import type { Image, ImageActionRequest } from "../api/types";
 import type { Runtime } from "../runtime";
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";

@@ -1,5 +1,6 @@
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
-import { ApiError, DigitalOceanError } from "../client/errors";
+import { ApiError } from "../client/errors";
+import { DigitalOceanError } from "../errors";
 import type { Image, ImageActionRequest } from "../api/types";
 import type { Runtime } from "../runtime";
 import { describeRequest, findCompleted, findInFlight, startOrJoin, waitLogged } from "./actions";

@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "../client/errors";
+import { DigitalOceanError } from "../errors";
 import type { Runtime } from "../runtime";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import type { Log } from "./progress";

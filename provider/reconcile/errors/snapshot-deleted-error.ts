@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "../../client/errors";
+import { DigitalOceanError } from "../../errors";
 
 /**
  * A snapshot this package kept was deleted outside it: by hand, in the control

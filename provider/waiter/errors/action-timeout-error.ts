@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "../../client/errors";
+import { DigitalOceanError } from "../../errors";
 import type { Action } from "../../api/types";
 import { describeAction } from "./describe-action";
 
