@@ -3,7 +3,7 @@ import { DigitalOceanClient } from "./client/client";
 import { isLoopback, type Connection } from "./client/config";
 import { ConfigurationError } from "./client/errors";
 import { forgetRateLimiters, tokenFingerprint } from "./client/rate-limiter";
-import type { Action } from "./client/types";
+import type { Action } from "./api/types";
 import { ActionWatcher } from "./waiter";
 
 /** What resources work with: one client, watcher and clock per (token, endpoint) in the process. */

@@ -2,7 +2,8 @@ import { setMaxListeners } from "node:events";
 import { errors, Pool, type Dispatcher } from "undici";
 import { wallClock, type Clock } from "../clock";
 import type { Connection } from "./config";
-import { ApiError, DigitalOceanError, NetworkError, RateLimitError, RequestTimeoutError, ResponseBodyError } from "./errors";
+import { ApiError, NetworkError, RateLimitError, RequestTimeoutError, ResponseBodyError } from "./errors";
+import { DigitalOceanError } from "../errors";
 import { apiErrors } from "./interceptors/api-errors";
 import { rateLimit } from "./interceptors/rate-limit";
 import { responseBody } from "./interceptors/response-body";
@@ -12,7 +13,7 @@ import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from
 import { backoffDelayMs } from "./policy/backoff";
 import { MAX_IN_FLIGHT, rateLimiterFor, type RateLimiter, type RequestPriority } from "./rate-limiter";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
-import type { Action, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "./types";
+import type { Action, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "../api/types";
 import { USER_AGENT } from "./user-agent";
 
 /** Per-call options. */

@@ -1,5 +1,6 @@
-import { ApiError, DigitalOceanError } from "../client/errors";
-import type { Action, ImageActionRequest } from "../client/types";
+import { ApiError } from "../client/errors";
+import { DigitalOceanError } from "../errors";
+import type { Action, ImageActionRequest } from "../api/types";
 import type { OngoingAction, Runtime } from "../runtime";
 import { throttledProgress, type Log } from "./progress";
 
@@ -47,7 +48,7 @@ export async function startOrJoin(rt: Runtime, imageId: number, request: ImageAc
     // Another resource of this run asked for the same action a moment ago; DigitalOcean is not
     // documented to refuse a duplicate, and the action list read before may predate its POST.
     const action = await ongoing.started;
-    log(`${describe(imageId, request)}: joining action ${action.id} started for another resource in this run`);
+    log(`${describeRequest(imageId, request)}: joining action ${action.id} started for another resource in this run`);
     return action;
   }
   const entry: OngoingAction = { started: startOrJoinAtDigitalOcean(rt, imageId, request, log, known) };
@@ -72,14 +73,14 @@ function ongoingKey(imageId: number, request: ImageActionRequest): string {
 async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
   const inFlight = newest(known ?? (await listImageActions(rt, imageId)), request, "in-progress");
   if (inFlight) {
-    log(`${describe(imageId, request)}: joining action ${inFlight.id} already in progress`);
+    log(`${describeRequest(imageId, request)}: joining action ${inFlight.id} already in progress`);
     return inFlight;
   }
   try {
     const action = await rt.client.startImageAction(imageId, request);
     // Waiting for an action that is not the one asked for would report work as done that never happened.
     if (action.resource_id !== imageId || !sameKind(action, request)) throw foreignAction(imageId, request, action);
-    log(`${describe(imageId, request)}: started action ${action.id}`);
+    log(`${describeRequest(imageId, request)}: started action ${action.id}`);
     return action;
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 422)) throw error;
@@ -89,7 +90,7 @@ async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: 
     const current = await listImageActions(rt, imageId);
     const raced = newest(current, request, "in-progress") ?? newest(current, request, "completed");
     if (!raced) throw error;
-    log(`${describe(imageId, request)}: joining action ${raced.id} started concurrently elsewhere`);
+    log(`${describeRequest(imageId, request)}: joining action ${raced.id} started concurrently elsewhere`);
     return raced;
   }
 }
@@ -98,7 +99,7 @@ async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: 
 export function waitLogged(rt: Runtime, action: Action, imageId: number, request: ImageActionRequest, timeoutSeconds: number, log: Log): Promise<Action> {
   const wait = rt.watcher.waitFor(action, {
     timeoutMs: timeoutSeconds * 1000,
-    onProgress: throttledProgress(describe(imageId, request), log, rt.clock),
+    onProgress: throttledProgress(describeRequest(imageId, request), log, rt.clock),
   });
   // Finished, failed or given up on: a later resource reads the action list afresh. A resource that
   // joined an action which errored may finish waiting after another has started the retry: that
@@ -106,14 +107,14 @@ export function waitLogged(rt: Runtime, action: Action, imageId: number, request
   return wait.finally(() => forgetOngoing(rt, ongoingKey(imageId, request), (current) => current.actionId === action.id));
 }
 
-export function describe(imageId: number, request: ImageActionRequest): string {
+export function describeRequest(imageId: number, request: ImageActionRequest): string {
   return request.type === "transfer" ? `transfer of image ${imageId} to ${request.region}` : `convert of backup ${imageId}`;
 }
 
 function foreignAction(imageId: number, request: ImageActionRequest, action: Action): DigitalOceanError {
   const region = action.type === "transfer" && action.region_slug ? ` to ${action.region_slug}` : "";
   return new DigitalOceanError(
-    `DigitalOcean answered the request for the ${describe(imageId, request)} with action ${action.id}, a ${action.type} of ` +
+    `DigitalOcean answered the request for the ${describeRequest(imageId, request)} with action ${action.id}, a ${action.type} of ` +
       `${action.resource_type ?? "resource"} ${action.resource_id ?? "(none)"}${region}: not the action asked for, so it is not waited for ` +
       `and nothing is recorded as done. If this repeats, something between this machine and the API is rewriting requests`,
   );

@@ -1,6 +1,6 @@
-import type { Region } from "../client/types";
+import type { Region } from "../api/types";
 import type { Runtime } from "../runtime";
-import { DigitalOceanError } from "../client/errors";
+import { DigitalOceanError } from "../errors";
 
 /**
  * Regions change a few times a year; one listing per provider process serves

@@ -1,5 +1,5 @@
 import { ApiError } from "../client/errors";
-import type { TagResource } from "../client/types";
+import type { TagResource } from "../api/types";
 import type { Runtime } from "../runtime";
 
 /**

@@ -36,7 +36,7 @@ export type { RequestCounts, RequestLogEntry, RequestOutcome } from "./request-l
 export type { ActionDurations, StateSnapshot } from "./state";
 export type { SeedBackup, SeedBackupPolicy, SeedData, SeedDroplet, SeedImage } from "./seed";
 // Types the simulator's own signatures use, so that programs can name them.
-export type { Action, ActionStatus, Image, ImageStatus, ImageType, Region, TagResource } from "../client/types";
+export type { Action, ActionStatus, Image, ImageStatus, ImageType, Region, TagResource } from "../api/types";
 export type { Clock } from "../clock";
 export { DEFAULT_RATE_LIMIT } from "./rate-limit";
 export { ROUTE_TEMPLATES } from "./routes";

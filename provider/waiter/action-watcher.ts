@@ -1,6 +1,6 @@
 import { wallClock, type Clock } from "../clock";
 import type { DigitalOceanClient } from "../client/client";
-import type { Action } from "../client/types";
+import type { Action } from "../api/types";
 import { ActionErroredError, ActionTimeoutError } from "./errors";
 import { pollerFor, type ActionPoller, type Watch } from "./poller";
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from "./policy/poll-interval";

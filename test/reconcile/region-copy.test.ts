@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "../../provider/client/errors";
+import { DigitalOceanError } from "../../provider/errors";
 import { IncompleteError } from "../../provider/reconcile/errors";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../../provider/reconcile/region-copy";
 import { convergeSnapshot } from "../../provider/reconcile/snapshot";

@@ -1,7 +1,7 @@
 import { request } from "undici";
 import { ApiError } from "../../provider/client/errors";
 import { BackupNotFoundError, IncompleteError } from "../../provider/reconcile/errors";
-import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "../../provider/reconcile/snapshot";
+import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotAttributes, type SnapshotObservation, type SnapshotSpec } from "../../provider/reconcile/snapshot";
 import { collectingLog, runtimeFor, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
 
 const WAIT = 3600;
@@ -15,7 +15,7 @@ function converts(imageId: number): number {
   return account.sim.state.listActions(imageId).filter((a) => a.type === "convert").length;
 }
 
-function spec(overrides: Partial<SnapshotSpec>): SnapshotSpec {
+function spec(overrides: BackupChoice & Partial<SnapshotAttributes>): SnapshotSpec {
   return { waitTimeoutSeconds: WAIT, ...overrides };
 }
 

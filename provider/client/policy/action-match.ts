@@ -1,4 +1,4 @@
-import type { Action, ImageActionRequest } from "../types";
+import type { Action, ImageActionRequest } from "../../api/types";
 
 /**
  * How far before our POST an action found afterwards may have started and still

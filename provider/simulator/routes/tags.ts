@@ -1,5 +1,5 @@
-import type { TagResource } from "../../client/types";
-import { ApiError, badRequest, notFound } from "../errors";
+import type { TagResource } from "../../api/types";
+import { ApiRefusal, badRequest, notFound } from "../errors";
 import { paginate } from "../pagination";
 import { jsonObject, type Route, type RouteContext } from "./route";
 
@@ -10,8 +10,8 @@ const RESOURCE_TYPES = ["droplet", "image", "volume", "volume_snapshot", "databa
  * DigitalOcean's answer to a missing or invalid tag name: 400 with its `error`/`root_causes`
  * body (per the OpenAPI), plus the usual `id`/`message` so generic clients read it too.
  */
-function tagRefused(detail: string): ApiError {
-  return new ApiError(400, detail, {
+function tagRefused(detail: string): ApiRefusal {
+  return new ApiRefusal(400, detail, {
     id: "bad_request",
     message: detail,
     error: detail,
@@ -25,7 +25,7 @@ function tagRequestBody(ctx: RouteContext): Record<string, unknown> {
   try {
     return jsonObject(ctx);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 400) throw tagRefused(err.message);
+    if (err instanceof ApiRefusal && err.status === 400) throw tagRefused(err.message);
     throw err;
   }
 }
