@@ -3,17 +3,20 @@
  * thousands of resources at once in one process, through the package's own
  * handlers and through a naive client loop, against the bundled simulator with
  * DigitalOcean's rate limits and realistic action durations on a scaled clock,
- * and prints requests per resource, 429s, wall time against the floor, peak RSS
- * and failures, then PASS/FAIL per target. The last line is one JSON object.
+ * then one size again split between provider processes sharing one token. It
+ * prints requests per resource against the minimal, 429s, wall time against the
+ * floors, peak RSS and failures, then PASS/FAIL per target. The last line is one
+ * JSON object.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { SeedData, SeedImage, Simulator } from "../provider/simulator";
 import { classify, perMinute, type RequestFigures } from "./figures";
+import { floorMs, minimalRequests, minimalRequestsOfClients, physicalFloorMs, RATE, shareOf, type MinimalRequests } from "./floor";
 import { loadSimulator } from "./package";
 import type { Command, FailureInfo, Reply, Strategy } from "./protocol";
-import { buildScenario, DURATIONS, floorMs, RATE, type Scenario, type Size } from "./scenario";
+import { buildScenario, DURATIONS, type Scenario, type Size } from "./scenario";
 
 const FULL_SIZES: Size[] = [
   { label: "100 copies + 100 snapshots", copies: 100, snapshots: 100 },
@@ -32,6 +35,11 @@ const DEFAULT_SCALE = 0.005;
 /** Polls per resource above this are no longer "a small constant". */
 const MAX_POLLS_PER_RESOURCE = 3;
 const WALL_OVER_FLOOR_TARGET = 1.2;
+const REQUESTS_OVER_MINIMAL_TARGET = 1.15;
+/** Provider processes sharing one token, as parallel pipelines (one stack each) would. */
+const PROCESSES = 4;
+/** 429s received by processes sharing a token, as a share of their answered requests, that still count as pacing well. */
+const MAX_RECEIVED_429_SHARE = 0.01;
 
 interface StrategyResult {
   strategy: Strategy;
@@ -51,6 +59,11 @@ interface StrategyResult {
   /** The floor at this strategy's own request count. */
   ownFloorMs: number;
   wallOverFloor: number;
+  /** The requests no correct client can avoid for this run's resources, and the time they and the longest action need. */
+  minimal: MinimalRequests;
+  physicalFloorMs: number;
+  wallOverPhysicalFloor: number;
+  requestsOverMinimal: number;
   peakRssMb: number;
   logLines: number;
   minutes: number[];
@@ -70,8 +83,27 @@ interface RerunResult {
   failures: number;
 }
 
+/** One size's resources split between provider processes on one token and one account. */
+interface MultiProcessResult {
+  processes: number;
+  resources: number;
+  figures: RequestFigures;
+  surfaced429: number;
+  failures: number;
+  failureSamples: FailureInfo[];
+  wallClockMs: number;
+  /** The minimal requests of every process doing its own share, each reading the account for itself. */
+  minimalRequests: number;
+  physicalFloorMs: number;
+  wallOverPhysicalFloor: number;
+  requestsOverMinimal: number;
+  /** Wall time over that of the same resources in one process. */
+  wallOverSingleProcess: number;
+  minutes: number[];
+}
+
 interface SizeResult {
-  size: Size;
+  scenario: Scenario;
   package: StrategyResult;
   naive: StrategyResult;
   rerun: RerunResult;
@@ -83,7 +115,8 @@ const minutes = (ms: number) => `${round(ms / 60_000, 1)} min`;
 class Workload {
   private readonly child: ChildProcess;
   private pending: ((reply: Reply) => void) | undefined;
-  private readonly ready: Promise<void>;
+  /** Settles once the process has loaded and can take a command. */
+  readonly ready: Promise<void>;
 
   constructor(scale: number) {
     this.child = fork(path.join(__dirname, "workload.js"), [], {
@@ -146,6 +179,8 @@ function strategyResult(strategy: Strategy, scenario: Scenario, sim: Simulator, 
   const figures = classify(log);
   const n = scenario.declarations.length;
   const floor = floorMs(packageRequests ?? figures.requests, scenario.longestActionMs);
+  const minimal = minimalRequests(shareOf(scenario.seed, scenario.declarations));
+  const physicalFloor = physicalFloorMs(minimal.total, scenario.longestActionMs);
   const first = log[0]?.clockMs ?? 0;
   const actions = sim.state.listActions();
   const latest = (times: (string | null)[]) => Math.max(0, ...times.map((t) => (t === null ? 0 : Date.parse(t) - first)));
@@ -165,6 +200,10 @@ function strategyResult(strategy: Strategy, scenario: Scenario, sim: Simulator, 
     floorMs: floor,
     ownFloorMs: floorMs(figures.requests, scenario.longestActionMs),
     wallOverFloor: round(reply.clockMs / floor),
+    minimal,
+    physicalFloorMs: physicalFloor,
+    wallOverPhysicalFloor: round(reply.clockMs / physicalFloor),
+    requestsOverMinimal: round(figures.requests / minimal.total),
     peakRssMb: round(reply.maxRssKb / 1024, 1),
     logLines: reply.logLines,
     minutes: perMinute(log),
@@ -216,6 +255,59 @@ async function runStrategy(strategy: Strategy, scenario: Scenario, scale: number
   }
 }
 
+/**
+ * Runs `processes` workload processes at once against one simulator with one
+ * token, each creating every `processes`-th resource (so each has copies and
+ * snapshots), and compares the wall time with `single`, the same resources in one process.
+ */
+async function runProcesses(scenario: Scenario, scale: number, processes: number, single: StrategyResult): Promise<MultiProcessResult> {
+  const sim = await startSim(scale, scenario.seed);
+  const shares = Array.from({ length: processes }, (_, p) => scenario.declarations.filter((_d, i) => i % processes === p));
+  const workloads = shares.map(() => new Workload(scale));
+  try {
+    // Loading the package takes a while on a busy machine; start every process's creates together.
+    await Promise.all(workloads.map((w) => w.ready));
+    const replies = await Promise.all(
+      workloads.map((w, p) => w.ask({ cmd: "create", strategy: "package", url: sim.url, token: sim.token, declarations: shares[p] }, "create")),
+    );
+    const log = sim.requests();
+    const figures = classify(log);
+    const failures = replies.flatMap((r) => r.failures);
+    const wallClockMs = Math.max(...replies.map((r) => r.clockMs));
+    const minimal = minimalRequestsOfClients(shares.map((share) => shareOf(scenario.seed, share)));
+    const physicalFloor = physicalFloorMs(minimal, scenario.longestActionMs);
+    return {
+      processes,
+      resources: scenario.declarations.length,
+      figures,
+      surfaced429: failures.filter((f) => f.rateLimited).length,
+      failures: failures.length,
+      failureSamples: failures.slice(0, 3),
+      wallClockMs,
+      minimalRequests: minimal,
+      physicalFloorMs: physicalFloor,
+      wallOverPhysicalFloor: round(wallClockMs / physicalFloor),
+      requestsOverMinimal: round(figures.requests / minimal),
+      wallOverSingleProcess: round(wallClockMs / single.wallClockMs),
+      minutes: perMinute(log),
+    };
+  } finally {
+    for (const w of workloads) w.stop();
+    await sim.close();
+  }
+}
+
+function printProcesses(m: MultiProcessResult): void {
+  const f = m.figures;
+  console.log(`  package, ${m.processes} provider processes on one token`);
+  console.log(`    requests ${f.requests}: ${f.reads} reads, ${f.writes} writes, ${f.polls} polls; minimal ${m.minimalRequests} (each process reads for itself): ${m.requestsOverMinimal}x`);
+  console.log(`    429s received ${f.received429} (${round((100 * f.received429) / Math.max(1, f.requests), 1)}% of requests), surfaced as failures ${m.surfaced429}; failures ${m.failures}${m.failureSamples.map((s) => `\n      ${s.kind}: ${s.message}`).join("")}`);
+  console.log(
+    `    wall ${minutes(m.wallClockMs)} of clock time: ${m.wallOverSingleProcess}x one process; physical floor ${minutes(m.physicalFloorMs)}: ${m.wallOverPhysicalFloor}x`,
+  );
+  console.log(`    answered requests per clock minute: ${m.minutes.join(" ")}`);
+}
+
 function printStrategy(label: string, r: StrategyResult): void {
   const f = r.figures;
   console.log(`  ${label}`);
@@ -229,6 +321,11 @@ function printStrategy(label: string, r: StrategyResult): void {
     `    wall ${minutes(r.wallClockMs)} of clock time, floor ${minutes(r.floorMs)} (at ${label.startsWith("naive") ? "the package's" : "its"} request count` +
       `${label.startsWith("naive") ? `; ${minutes(r.ownFloorMs)} at its own` : ""}): ${r.wallOverFloor}x`,
   );
+  const m = r.minimal;
+  console.log(
+    `    physical floor ${minutes(r.physicalFloorMs)} (${m.total} minimal requests: ${m.writes} writes, ${m.imageReads} image reads, ` +
+      `${m.actionScan} action scan, ${m.confirmations} confirmations; plus the longest action): wall ${r.wallOverPhysicalFloor}x, requests ${r.requestsOverMinimal}x`,
+  );
   console.log(
     `    last write at ${minutes(f.lastWriteMs)}, last action started at ${minutes(r.lastActionStartMs)} and done at ${minutes(r.lastActionDoneMs)}, ` +
       `last request at ${minutes(f.spanMs)}`,
@@ -239,8 +336,10 @@ function printStrategy(label: string, r: StrategyResult): void {
 
 const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
 
-function targets(results: SizeResult[]): { name: string; ok: boolean; detail: string }[] {
+function targets(results: SizeResult[], multi: MultiProcessResult): { name: string; ok: boolean; detail: string }[] {
   const pkgs = results.map((r) => r.package);
+  const largest = pkgs[pkgs.length - 1];
+  const received429Share = multi.figures.received429 / Math.max(1, multi.figures.requests);
   const polls = pkgs.map((p) => p.pollsPerResource);
   const pollsFlat = Math.max(...polls) <= MAX_POLLS_PER_RESOURCE && Math.max(...polls) <= 1.5 * Math.max(0.5, Math.min(...polls));
   return [
@@ -248,6 +347,26 @@ function targets(results: SizeResult[]): { name: string; ok: boolean; detail: st
     { name: "0 surfaced 429s", ok: pkgs.every((p) => p.surfaced429 === 0), detail: pkgs.map((p) => p.surfaced429).join(" / ") },
     { name: `polls per resource a small constant (<= ${MAX_POLLS_PER_RESOURCE}, independent of N)`, ok: pollsFlat, detail: polls.join(" / ") },
     { name: `wall time within ${WALL_OVER_FLOOR_TARGET}x of the floor`, ok: pkgs.every((p) => p.wallOverFloor <= WALL_OVER_FLOOR_TARGET), detail: pkgs.map((p) => `${p.wallOverFloor}x`).join(" / ") },
+    {
+      name: `wall time within ${WALL_OVER_FLOOR_TARGET}x of the physical floor`,
+      ok: pkgs.every((p) => p.wallOverPhysicalFloor <= WALL_OVER_FLOOR_TARGET),
+      detail: pkgs.map((p) => `${p.wallOverPhysicalFloor}x`).join(" / "),
+    },
+    {
+      name: `requests within ${REQUESTS_OVER_MINIMAL_TARGET}x of the minimal at the largest size`,
+      ok: largest.requestsOverMinimal <= REQUESTS_OVER_MINIMAL_TARGET,
+      detail: `${largest.requestsOverMinimal}x at ${largest.resources} resources`,
+    },
+    {
+      name: `${multi.processes} processes on one token: 0 failures, 0 surfaced 429s, 429s received <= ${100 * MAX_RECEIVED_429_SHARE}% of requests`,
+      ok: multi.failures === 0 && multi.surfaced429 === 0 && received429Share <= MAX_RECEIVED_429_SHARE,
+      detail: `${multi.failures} failures, ${multi.surfaced429} surfaced, ${multi.figures.received429} received (${round(100 * received429Share, 1)}%)`,
+    },
+    {
+      name: `${multi.processes} processes on one token: wall time within ${WALL_OVER_FLOOR_TARGET}x of one process`,
+      ok: multi.wallOverSingleProcess <= WALL_OVER_FLOOR_TARGET,
+      detail: `${multi.wallOverSingleProcess}x at ${multi.resources} resources`,
+    },
     {
       name: "no-change preview and re-run cost 0 writes (and 0 requests)",
       ok: results.every((r) => r.rerun.previewRequests === 0 && r.rerun.previewChanged === 0 && r.rerun.refreshWrites === 0),
@@ -259,6 +378,23 @@ function targets(results: SizeResult[]): { name: string; ok: boolean; detail: st
       detail: results.map((r) => `${r.rerun.adoptWrites} writes, ${r.rerun.adopted}/${r.package.resources - r.package.failures} created adopted`).join(" / "),
     },
   ];
+}
+
+function multiProcessSummary(m: MultiProcessResult) {
+  return {
+    processes: m.processes,
+    resources: m.resources,
+    requests: m.figures.requests,
+    minimalRequests: m.minimalRequests,
+    requestsOverMinimal: m.requestsOverMinimal,
+    received429: m.figures.received429,
+    surfaced429: m.surfaced429,
+    failures: m.failures,
+    wallClockMinutes: round(m.wallClockMs / 60_000),
+    physicalFloorMinutes: round(m.physicalFloorMs / 60_000),
+    wallOverPhysicalFloor: m.wallOverPhysicalFloor,
+    wallOverSingleProcess: m.wallOverSingleProcess,
+  };
 }
 
 function summary(r: StrategyResult) {
@@ -274,6 +410,11 @@ function summary(r: StrategyResult) {
     wallClockMinutes: round(r.wallClockMs / 60_000),
     floorMinutes: round(r.floorMs / 60_000),
     wallOverFloor: r.wallOverFloor,
+    requests: r.figures.requests,
+    minimalRequests: r.minimal.total,
+    physicalFloorMinutes: round(r.physicalFloorMs / 60_000),
+    wallOverPhysicalFloor: r.wallOverPhysicalFloor,
+    requestsOverMinimal: r.requestsOverMinimal,
     peakRssMb: r.peakRssMb,
   };
 }
@@ -305,16 +446,24 @@ async function main(): Promise<void> {
         `${rerun.refreshWrites} writes; second create (adoption) ${rerun.adoptRequests} requests, ${rerun.adoptWrites} writes, ${rerun.adopted} adopted`,
     );
     if (values["skip-naive"]) {
-      results.push({ size, package: pkg.result, naive: pkg.result, rerun });
+      results.push({ scenario, package: pkg.result, naive: pkg.result, rerun });
       continue;
     }
     const naive = await runStrategy("naive", scenario, scale, pkg.result.figures.requests);
     printStrategy(`naive (GET per action every 5 s, retry 429 after retry-after, no shared limiter)`, naive.result);
-    results.push({ size, package: pkg.result, naive: naive.result, rerun });
+    results.push({ scenario, package: pkg.result, naive: naive.result, rerun });
   }
 
+  // Several pipelines on one token, on a size run above so that its single-process run is the comparison:
+  // the full run's 200 resources, where the per-minute limit governs, or the quick run's 120 (its 40
+  // leave 4 processes too little to do to meet the limit at all).
+  const split = results[values.quick ? results.length - 1 : 0];
+  console.log(`\n== ${split.scenario.size.label} again, split between ${PROCESSES} provider processes sharing one token`);
+  const multi = await runProcesses(split.scenario, scale, PROCESSES, split.package);
+  printProcesses(multi);
+
   console.log(`\nTargets (package strategy; all runs):`);
-  const checked = targets(results);
+  const checked = targets(results, multi);
   for (const t of checked) console.log(`  ${mark(t.ok)}  ${t.name}: ${t.detail}`);
   console.log(`\nbench took ${round((performance.now() - realStart) / 1000, 1)} real s`);
 
@@ -326,7 +475,8 @@ async function main(): Promise<void> {
       naive: summary(largest.naive),
       rerun: largest.rerun,
       targets: Object.fromEntries(checked.map((t) => [t.name, t.ok])),
-      runs: results.map((r) => ({ label: r.size.label, package: summary(r.package), naive: summary(r.naive), rerun: r.rerun })),
+      runs: results.map((r) => ({ label: r.scenario.size.label, package: summary(r.package), naive: summary(r.naive), rerun: r.rerun })),
+      multiProcess: multiProcessSummary(multi),
     }),
   );
 }

@@ -1,15 +1,9 @@
 /**
  * What one benchmark run creates and against what account: seeded snapshots to
- * copy and Droplets with backups to keep, the resources declaring them, the
- * simulator's action durations and limits, and the floor they impose.
+ * copy and Droplets with backups to keep, the resources declaring them and the
+ * simulator's action durations.
  */
 import type { SeedData, SeedImage } from "../provider/simulator";
-
-export const MINUTE_MS = 60_000;
-export const HOUR_MS = 3_600_000;
-
-/** DigitalOcean's limits per token (docs/do-api: 250 per minute, 5,000 per hour, sliding). */
-export const RATE = { perMinute: 250, perHour: 5_000 };
 
 /**
  * Action durations on the simulator's clock: a base plus 20 s per GB of the image.
@@ -92,21 +86,4 @@ export function buildScenario(size: Size): Scenario {
     longestActionMs = Math.max(longestActionMs, DURATIONS.convertMs + DURATIONS.perGigabyteMs * gb);
   }
   return { size, seed: { droplets, images }, declarations, longestActionMs, dropletOfImage };
-}
-
-/**
- * The earliest clock time at which the n-th request can be answered under
- * sliding limits of `perMinute` and `perHour` starting from an idle token:
- * bursts of `perMinute` a minute apart, and after `perHour` requests nothing
- * until the first of them is an hour old.
- */
-export function rateFloorMs(requests: number, rate = RATE): number {
-  if (requests <= 0) return 0;
-  const k = requests - 1;
-  return Math.floor(k / rate.perHour) * HOUR_MS + Math.floor((k % rate.perHour) / rate.perMinute) * MINUTE_MS;
-}
-
-/** The time the rate limit and the action durations alone impose: the larger of the two. */
-export function floorMs(requests: number, longestActionMs: number): number {
-  return Math.max(rateFloorMs(requests), longestActionMs);
 }

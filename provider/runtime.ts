@@ -4,7 +4,7 @@ import { DigitalOceanClient } from "./client/client";
 import { isLoopback, type Connection } from "./client/config";
 import { ConfigurationError } from "./client/errors";
 import { RequestPacer } from "./client/rate-limit/pacer";
-import type { Action, Region } from "./client/types";
+import type { Action, Region } from "./api/types";
 import { ActionWatcher } from "./waiter";
 import { ActionPoller } from "./waiter/poller";
 
@@ -26,9 +26,11 @@ export interface Runtime {
   /**
    * Image actions this process is starting or waiting for, by image and
    * request: a second resource asking for the same action in the same run
-   * joins it instead of posting it again. Entries go when a wait ends.
+   * joins it instead of posting it again. An entry goes when its start fails
+   * or a wait for its action ends, and only that entry: a later attempt at the
+   * same action (after one errored) keeps its own.
    */
-  ongoing: Map<string, Promise<Action>>;
+  ongoing: Map<string, OngoingAction>;
   /**
    * The account's regions: they change a few times a year, so one listing
    * serves every resource of a `pulumi up` of hundreds of copies.
@@ -40,6 +42,13 @@ export interface Runtime {
    * creates each once, not once per snapshot.
    */
   knownTags: Map<string, string>;
+}
+
+/** One start of an image action, shared by every resource of the process that asks for it while it runs. */
+export interface OngoingAction {
+  started: Promise<Action>;
+  /** Set once `started` resolves. */
+  actionId?: number;
 }
 
 /** One read shared by everyone who asks while it is pending or after it succeeded; a failed one is forgotten, so the next caller reads again. */

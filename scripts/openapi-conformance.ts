@@ -513,6 +513,7 @@ async function checkTags(call: Call): Promise<void> {
   await call("POST", "/v2/tags", { body: { name: "bad name!" }, label: "invalid name" });
   await call("POST", "/v2/tags", { body: {}, label: "no name" });
   await call("POST", "/v2/tags", { raw: "nope", label: "malformed JSON" });
+  await call("GET", "/v2/tags?per_page=1");
   await call("GET", "/v2/tags/env:prod");
   await call("GET", "/v2/tags/nope", { label: "unknown tag" });
   await call("POST", "/v2/tags/conformance/resources", { body: { resources: [image] } });

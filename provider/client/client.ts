@@ -1,9 +1,9 @@
 import { setMaxListeners } from "node:events";
 import { errors, type Dispatcher, type Pool } from "undici";
 import { wallClock, type Clock } from "../clock";
-import { ApiError, DigitalOceanError, NetworkError, RateLimitError } from "./errors";
+import { ApiError, NetworkError, RateLimitError } from "./errors";
+import { DigitalOceanError } from "../errors";
 import { linkedSignal } from "./linked-signal";
-import type { CallOptions, DigitalOceanClientOptions } from "./options";
 import { hasPageAfter, itemsOfEveryPage, PER_PAGE } from "./pagination";
 import { findActionStartedBy } from "./policy/action-match";
 import { backoffDelayMs } from "./policy/backoff";
@@ -13,8 +13,12 @@ import type { RequestPriority } from "./rate-limit/queue";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
 import { envelope, isAction, isImage, isRegion, isTag, pageOf, readAnswer } from "./response-shapes";
 import { createTransport } from "./transport";
-import type { Action, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "./types";
+import type { Action, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "../api/types";
 import { USER_AGENT } from "./user-agent";
+import type { CallOptions, DigitalOceanClientOptions } from "./options";
+
+// Callers build and call the client with these; they live apart to keep this module to the calls.
+export type { CallOptions, DigitalOceanClientOptions } from "./options";
 
 /**
  * 65 min per call: a stack of a thousand resources spends the token's 5,000
@@ -179,6 +183,11 @@ export class DigitalOceanClient {
   async ensureTag(name: string, o?: CallOptions): Promise<string> {
     const tag = await this.json("POST", this.url("/v2/tags"), envelope("tag", isTag), { body: { name }, signal: o?.signal, idempotent: true });
     return tag.name;
+  }
+
+  /** Every tag on the account, page by page as iteration proceeds. */
+  listTags(o?: CallOptions): AsyncIterable<{ name: string }> {
+    return this.paginate("/v2/tags", "tags", isTag, o);
   }
 
   /** Tags resources; tagging twice is harmless, so this is retried like a PUT. */

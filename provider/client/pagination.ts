@@ -1,4 +1,4 @@
-import type { PageLinks, PageMeta } from "./types";
+import type { PageLinks, PageMeta } from "../api/types";
 
 /** DigitalOcean's maximum page size: the fewest requests for a full listing. */
 export const PER_PAGE = 200;

@@ -1,6 +1,6 @@
 import { ResponseBodyError } from "./errors";
 import type { Page } from "./pagination";
-import type { Action, Image, PageLinks, PageMeta, Region } from "./types";
+import type { Action, Image, PageLinks, PageMeta, Region } from "../api/types";
 
 /**
  * Readers of DigitalOcean's JSON answers: each accepts a parsed body of the

@@ -3,7 +3,7 @@ import { DiffCollector, sameSet, sameTags } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeVault, deleteVault, readVault, renderName, vaultId, type VaultObservation, type VaultSpec } from "../reconcile/vault";
-import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
+import { asResourceInitFailure, callContext, compact, type StackConfig } from "./context";
 import { describeVaultPlan, planVaultUpdate } from "./vault-plan";
 
 /** Inputs after `check`, defaults filled in. */
@@ -120,7 +120,7 @@ export async function create(inputs: VaultInputs, config?: StackConfig): Promise
     const observation = await convergeVault(ctx.runtime(), specOf(inputs), undefined, ctx.log);
     return { id, outs: stateOf(inputs, observation) };
   } catch (error) {
-    throw asPartialCreate<VaultObservation>(error, (partial) => stateOf(inputs, partial), id, inputs);
+    throw asResourceInitFailure<VaultObservation>(error, (partial) => stateOf(inputs, partial), id, inputs);
   }
 }
 
@@ -130,7 +130,7 @@ export async function update(id: string, olds: VaultState, news: VaultInputs, co
     const observation = await convergeVault(ctx.runtime(), specOf(news), olds, ctx.log);
     return { outs: stateOf(news, observation) };
   } catch (error) {
-    throw asPartialCreate<VaultObservation>(error, (partial) => stateOf(news, partial), id, news);
+    throw asResourceInitFailure<VaultObservation>(error, (partial) => stateOf(news, partial), id, news);
   }
 }
 

@@ -34,11 +34,13 @@ export function callContext(stackConfig: StackConfig | undefined, label: string)
 }
 
 /**
- * Pulumi's dynamic-provider server turns an error carrying `id` and `properties`
- * into "resource created but not initialized": the engine keeps the resource in
- * state and the next `pulumi up` updates it instead of creating it again.
+ * Pulumi's dynamic-provider server turns an error carrying `id` and `properties`,
+ * thrown by create or update alike, into ErrorResourceInitFailed ("resource
+ * created but not initialized"): the engine records those properties as the
+ * resource's state, and the next `pulumi up` updates it instead of creating it
+ * again or keeping the state from before the failed update.
  */
-export function asPartialCreate<State>(error: unknown, toState: (partial: State) => Record<string, unknown>, id?: string, inputs?: object): unknown {
+export function asResourceInitFailure<State>(error: unknown, toState: (partial: State) => Record<string, unknown>, id?: string, inputs?: object): unknown {
   if (!(error instanceof IncompleteError)) return error;
   return Object.assign(new Error(error.message), {
     id: id ?? error.id,

@@ -3,7 +3,7 @@ import { DiffCollector, sameSet } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../reconcile/region-copy";
-import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
+import { asResourceInitFailure, callContext, compact, type StackConfig } from "./context";
 
 /** Inputs after `check`: the image id a number, regions sorted and unique. */
 export interface RegionCopyInputs {
@@ -54,7 +54,7 @@ export async function create(inputs: RegionCopyInputs, config?: StackConfig): Pr
     const observation = await convergeRegionCopy(ctx.runtime(), specOf(inputs), undefined, ctx.log);
     return { id: String(observation.imageId), outs: stateOf(inputs, observation) };
   } catch (error) {
-    throw asPartialCreate<RegionCopyObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
+    throw asResourceInitFailure<RegionCopyObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
   }
 }
 
@@ -68,7 +68,7 @@ export async function update(id: string, olds: RegionCopyState, news: RegionCopy
     const observation = await convergeRegionCopy(ctx.runtime(), specOf(news), olds, ctx.log);
     return { outs: stateOf(news, observation) };
   } catch (error) {
-    throw asPartialCreate<RegionCopyObservation>(error, (partial) => stateOf(news, partial), undefined, news);
+    throw asResourceInitFailure<RegionCopyObservation>(error, (partial) => stateOf(news, partial), undefined, news);
   }
 }
 

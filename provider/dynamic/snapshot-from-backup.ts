@@ -1,14 +1,15 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { DiffCollector, sameTags } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
-import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
+import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
 import { BackupNotFoundError } from "../reconcile/errors";
-import { asPartialCreate, callContext, compact, type StackConfig } from "./context";
+import { asResourceInitFailure, callContext, compact, type StackConfig } from "./context";
 
-/** Inputs after `check`: ids are numbers, tags sorted and unique. */
-export interface SnapshotInputs {
-  backupId?: number;
-  dropletId?: number;
+/** Inputs after `check`: ids are numbers, tags sorted and unique, and exactly one of backupId or dropletId set. */
+export type SnapshotInputs = SnapshotDeclaration & ({ backupId: number; dropletId?: undefined } | { backupId?: undefined; dropletId: number });
+
+/** The inputs beside the backup's choice. */
+interface SnapshotDeclaration {
   name?: string;
   description?: string;
   tags?: string[];
@@ -17,7 +18,7 @@ export interface SnapshotInputs {
 }
 
 /** What Pulumi stores: the observation plus the inputs that diff needs to compare against. */
-export type SnapshotState = SnapshotObservation & Pick<SnapshotInputs, "dropletId" | "triggers" | "waitTimeoutSeconds">;
+export type SnapshotState = SnapshotObservation & Pick<SnapshotDeclaration, "triggers" | "waitTimeoutSeconds"> & { dropletId?: number };
 
 const LABEL = "SnapshotFromBackup";
 
@@ -86,7 +87,7 @@ export async function create(inputs: SnapshotInputs, config?: StackConfig): Prom
     const observation = await convergeSnapshot(ctx.runtime(), specOf(inputs), ctx.log);
     return { id: String(observation.snapshotId), outs: stateOf(inputs, observation) };
   } catch (error) {
-    throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
+    throw asResourceInitFailure<SnapshotObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
   }
 }
 
@@ -98,7 +99,7 @@ export async function update(id: string, olds: SnapshotState, news: SnapshotInpu
     return { outs: stateOf(pinned, { ...observation, actionId: observation.actionId ?? olds.actionId ?? null }) };
   } catch (error) {
     if (error instanceof BackupNotFoundError && news.dropletId !== undefined && olds.imageType !== "snapshot") throw expiredBeforeKept(pinned.backupId, news.dropletId, error);
-    throw asPartialCreate<SnapshotObservation>(error, (partial) => stateOf(pinned, partial), undefined, news);
+    throw asResourceInitFailure<SnapshotObservation>(error, (partial) => stateOf(pinned, partial), undefined, news);
   }
 }
 
@@ -127,10 +128,10 @@ export async function destroy(id: string, props: SnapshotState, config?: StackCo
   await deleteSnapshot(ctx.runtime(), Number(id), props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log, { actionIds: [props.actionId] });
 }
 
-function specOf(inputs: SnapshotInputs): SnapshotSpec {
+function specOf(inputs: SnapshotDeclaration & BackupChoice): SnapshotSpec {
+  const choice: BackupChoice = inputs.backupId !== undefined ? { backupId: inputs.backupId, dropletId: inputs.dropletId } : { dropletId: inputs.dropletId };
   return {
-    backupId: inputs.backupId,
-    dropletId: inputs.dropletId,
+    ...choice,
     name: inputs.name,
     description: inputs.description,
     tags: inputs.tags,
@@ -138,7 +139,7 @@ function specOf(inputs: SnapshotInputs): SnapshotSpec {
   };
 }
 
-function stateOf(inputs: Pick<SnapshotInputs, "dropletId" | "triggers" | "waitTimeoutSeconds">, observation: SnapshotObservation): Record<string, unknown> {
+function stateOf(inputs: Pick<SnapshotDeclaration, "triggers" | "waitTimeoutSeconds"> & { dropletId?: number }, observation: SnapshotObservation): Record<string, unknown> {
   return compact({
     ...observation,
     dropletId: inputs.dropletId,

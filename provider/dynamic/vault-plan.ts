@@ -69,15 +69,15 @@ export function describeVaultPlan(plan: VaultPlan, keep: unknown): string[] {
     const after = plan.rotation ? "after the new generation is kept and copied" : "after the generations kept are copied";
     const caveat = plan.rotation ? "none if the Droplet has no newer backup, fewer" : "fewer";
     lines.push(
-      `this update deletes ${plan.retired.length} snapshot(s) beyond keep=${String(keep)}, ${after}: ${plan.retired.map(describe).join(", ")} ` +
+      `this update deletes ${plan.retired.length} snapshot(s) beyond keep=${String(keep)}, ${after}: ${plan.retired.map(describeGeneration).join(", ")} ` +
         `(${caveat} if a snapshot was deleted outside the vault)`,
     );
   }
-  for (const { generation, region } of plan.missingCopies) lines.push(`${describe(generation)} is not in ${region}: this update copies it there`);
+  for (const { generation, region } of plan.missingCopies) lines.push(`${describeGeneration(generation)} is not in ${region}: this update copies it there`);
   return lines;
 }
 
-function describe(generation: Planned): string {
+function describeGeneration(generation: Planned): string {
   const name = generation.name === undefined ? "" : ` "${generation.name}"`;
   const pending = generation.pending ? ", its convert pending" : "";
   return `snapshot ${generation.snapshotId}${name} (generation ${generation.rotationKey}${pending})`;

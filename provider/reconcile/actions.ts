@@ -1,7 +1,8 @@
-import { ApiError, DigitalOceanError } from "../client/errors";
+import { ApiError } from "../client/errors";
 import { matchesRequest, newestMatching } from "../client/policy/action-match";
-import type { Action, ImageActionRequest } from "../client/types";
-import type { Runtime } from "../runtime";
+import { DigitalOceanError } from "../errors";
+import type { Action, ImageActionRequest } from "../api/types";
+import type { OngoingAction, Runtime } from "../runtime";
 import { throttledProgress, type Log } from "./progress";
 
 /** Every action on the image, newest first. */
@@ -36,14 +37,23 @@ export async function startOrJoin(rt: Runtime, imageId: number, request: ImageAc
   if (ongoing) {
     // Another resource of this run asked for the same action a moment ago; DigitalOcean is not
     // documented to refuse a duplicate, and the action list read before may predate its POST.
-    const action = await ongoing;
-    log(`${describe(imageId, request)}: joining action ${action.id} started for another resource in this run`);
+    const action = await ongoing.started;
+    log(`${describeRequest(imageId, request)}: joining action ${action.id} started for another resource in this run`);
     return action;
   }
-  const starting = startOrJoinAtDigitalOcean(rt, imageId, request, log, known);
-  rt.ongoing.set(key, starting);
-  starting.catch(() => rt.ongoing.delete(key));
-  return starting;
+  const entry: OngoingAction = { started: startOrJoinAtDigitalOcean(rt, imageId, request, log, known) };
+  rt.ongoing.set(key, entry);
+  entry.started.then(
+    (action) => (entry.actionId = action.id),
+    () => forgetOngoing(rt, key, (current) => current === entry),
+  );
+  return entry.started;
+}
+
+/** Removes the entry for `key` when `isOurs` says it is the one the caller was part of, not a newer attempt's. */
+function forgetOngoing(rt: Runtime, key: string, isOurs: (entry: OngoingAction) => boolean): void {
+  const current = rt.ongoing.get(key);
+  if (current && isOurs(current)) rt.ongoing.delete(key);
 }
 
 function ongoingKey(imageId: number, request: ImageActionRequest): string {
@@ -53,14 +63,14 @@ function ongoingKey(imageId: number, request: ImageActionRequest): string {
 async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
   const inFlight = newestMatching(known ?? (await listImageActions(rt, imageId)), request, "in-progress");
   if (inFlight) {
-    log(`${describe(imageId, request)}: joining action ${inFlight.id} already in progress`);
+    log(`${describeRequest(imageId, request)}: joining action ${inFlight.id} already in progress`);
     return inFlight;
   }
   try {
     const action = await rt.client.startImageAction(imageId, request);
     // Waiting for an action that is not the one asked for would report work as done that never happened.
     if (action.resource_id !== imageId || !matchesRequest(action, request)) throw foreignAction(imageId, request, action);
-    log(`${describe(imageId, request)}: started action ${action.id}`);
+    log(`${describeRequest(imageId, request)}: started action ${action.id}`);
     return action;
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 422)) throw error;
@@ -70,7 +80,7 @@ async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: 
     const current = await listImageActions(rt, imageId);
     const raced = newestMatching(current, request, "in-progress") ?? newestMatching(current, request, "completed");
     if (!raced) throw error;
-    log(`${describe(imageId, request)}: joining action ${raced.id} started concurrently elsewhere`);
+    log(`${describeRequest(imageId, request)}: joining action ${raced.id} started concurrently elsewhere`);
     return raced;
   }
 }
@@ -79,20 +89,22 @@ async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: 
 export function waitLogged(rt: Runtime, action: Action, imageId: number, request: ImageActionRequest, timeoutSeconds: number, log: Log): Promise<Action> {
   const wait = rt.watcher.waitFor(action, {
     timeoutMs: timeoutSeconds * 1000,
-    onProgress: throttledProgress(describe(imageId, request), log, rt.clock),
+    onProgress: throttledProgress(describeRequest(imageId, request), log, rt.clock),
   });
-  // Finished, failed or given up on: a later resource reads the action list afresh.
-  return wait.finally(() => rt.ongoing.delete(ongoingKey(imageId, request)));
+  // Finished, failed or given up on: a later resource reads the action list afresh. A resource that
+  // joined an action which errored may finish waiting after another has started the retry: that
+  // retry's entry stays.
+  return wait.finally(() => forgetOngoing(rt, ongoingKey(imageId, request), (current) => current.actionId === action.id));
 }
 
-export function describe(imageId: number, request: ImageActionRequest): string {
+export function describeRequest(imageId: number, request: ImageActionRequest): string {
   return request.type === "transfer" ? `transfer of image ${imageId} to ${request.region}` : `convert of backup ${imageId}`;
 }
 
 function foreignAction(imageId: number, request: ImageActionRequest, action: Action): DigitalOceanError {
   const region = action.type === "transfer" && action.region_slug ? ` to ${action.region_slug}` : "";
   return new DigitalOceanError(
-    `DigitalOcean answered the request for the ${describe(imageId, request)} with action ${action.id}, a ${action.type} of ` +
+    `DigitalOcean answered the request for the ${describeRequest(imageId, request)} with action ${action.id}, a ${action.type} of ` +
       `${action.resource_type ?? "resource"} ${action.resource_id ?? "(none)"}${region}: not the action asked for, so it is not waited for ` +
       `and nothing is recorded as done. If this repeats, something between this machine and the API is rewriting requests`,
   );

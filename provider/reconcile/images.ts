@@ -1,5 +1,5 @@
 import { ApiError } from "../client/errors";
-import type { Image } from "../client/types";
+import type { Image } from "../api/types";
 import type { Runtime } from "../runtime";
 import { UnconfirmedNotFoundError } from "./errors";
 

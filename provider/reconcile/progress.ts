@@ -1,4 +1,4 @@
-import type { Action } from "../client/types";
+import type { Action } from "../api/types";
 import type { Clock } from "../clock";
 
 /** Where reconcile logic reports what it does; the dynamic provider routes it to Pulumi's diagnostics. */

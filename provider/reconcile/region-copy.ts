@@ -1,8 +1,8 @@
-import { DigitalOceanError } from "../client/errors";
-import type { Image, ImageActionRequest } from "../client/types";
+import { DigitalOceanError } from "../errors";
+import type { Image, ImageActionRequest } from "../api/types";
 import type { Runtime } from "../runtime";
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
-import { describe, listImageActions, startOrJoin, waitLogged } from "./actions";
+import { describeRequest, listImageActions, startOrJoin, waitLogged } from "./actions";
 import { IncompleteError } from "./errors";
 import { imageOrGone } from "./images";
 import type { Log } from "./progress";
@@ -89,7 +89,7 @@ export async function convergeRegionCopy(
     // since the next run would only see the region already there and adopt it.
     if (outcome.reason instanceof ActionErroredError && after.regions.includes(missing[i])) {
       transferredRegions.add(missing[i]);
-      log(`${describe(image.id, { type: "transfer", region: missing[i] })}: ${outcome.reason.message}, but the image is in ${missing[i]}; counted as copied`);
+      log(`${describeRequest(image.id, { type: "transfer", region: missing[i] })}: ${outcome.reason.message}, but the image is in ${missing[i]}; counted as copied`);
       return [];
     }
     return [{ region: missing[i], error: outcome.reason as unknown }];
@@ -132,7 +132,7 @@ export async function readRegionCopy(
 function incomplete(failures: { region: string; error: unknown }[], observation: RegionCopyObservation, spec: RegionCopySpec): unknown {
   if (failures.some((f) => !(f.error instanceof DigitalOceanError))) return failures[0].error;
   const timedOut = failures.some((f) => f.error instanceof ActionTimeoutError);
-  const lines = failures.map((f) => `${describe(spec.imageId, { type: "transfer", region: f.region })}: ${(f.error as Error).message.replace(/\.$/, "")}`);
+  const lines = failures.map((f) => `${describeRequest(spec.imageId, { type: "transfer", region: f.region })}: ${(f.error as Error).message.replace(/\.$/, "")}`);
   const resume = timedOut
     ? ` Transfers still running go on at DigitalOcean; run \`pulumi up\` again to resume waiting (nothing is transferred twice), ` +
       `or raise waitTimeoutSeconds (now ${spec.waitTimeoutSeconds}).`

@@ -1,6 +1,6 @@
-import type { Region } from "../client/types";
+import type { Region } from "../api/types";
 import type { Runtime } from "../runtime";
-import { DigitalOceanError } from "../client/errors";
+import { DigitalOceanError } from "../errors";
 
 /** The account's regions, read once per runtime (see Runtime.regions). */
 function listRegions(rt: Runtime): Promise<Region[]> {

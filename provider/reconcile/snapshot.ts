@@ -1,27 +1,36 @@
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
-import { ApiError, DigitalOceanError } from "../client/errors";
-import type { Image, ImageActionRequest } from "../client/types";
+import { ApiError } from "../client/errors";
+import { DigitalOceanError } from "../errors";
+import type { Image, ImageActionRequest } from "../api/types";
 import type { Runtime } from "../runtime";
-import { describe, findCompleted, findInFlight, startOrJoin, waitLogged } from "./actions";
-import { BackupNotFoundError, IncompleteError } from "./errors";
+import { describeRequest, findCompleted, findInFlight, startOrJoin, waitLogged } from "./actions";
+import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import { confirmNotFound, imageOrGone, type ImageEvidence } from "./images";
 import type { Log } from "./progress";
 import { syncTags } from "./tags";
 
-/** What a program declares for one kept snapshot, after `check` normalized it. */
-export interface SnapshotSpec {
-  /** The backup to keep; when absent, the newest backup of `dropletId` is chosen. */
-  backupId?: number;
-  dropletId?: number;
+/**
+ * Which backup to keep; `check` lets exactly one of backupId and dropletId through:
+ * - a fixed backup (`backupId`), named by the program or pinned by an earlier run; a
+ *   `dropletId` beside it is the declared Droplet, used only to fit the advice when the
+ *   backup has gone;
+ * - the Droplet's newest backup (`dropletId` alone), taken after `takenAfter` (ISO 8601)
+ *   when given; it is then pinned in state so later runs keep the same one.
+ */
+export type BackupChoice = { backupId: number; dropletId?: number; takenAfter?: undefined } | { backupId?: undefined; dropletId: number; takenAfter?: string };
+
+/** How the kept snapshot is to look, and how long to wait for its convert. */
+export interface SnapshotAttributes {
   name?: string;
   description?: string;
   tags?: string[];
   waitTimeoutSeconds: number;
   /** The convert action an earlier run recorded; saves looking it up again. */
   knownActionId?: number;
-  /** With `dropletId`: only a backup taken after this time (ISO 8601) will do. */
-  takenAfter?: string;
 }
+
+/** What a program declares for one kept snapshot, after `check` normalized it. */
+export type SnapshotSpec = BackupChoice & SnapshotAttributes;
 
 /** What a kept snapshot looks like on DigitalOcean, as stored in Pulumi state. */
 export interface SnapshotObservation {
@@ -50,7 +59,7 @@ const CONVERT: ImageActionRequest = { type: "convert" };
  * snapshot, joins a convert already in flight, and starts one only when neither.
  */
 export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log): Promise<SnapshotObservation> {
-  const backupId = spec.backupId ?? (await newestBackupId(rt, requireDroplet(spec), spec.takenAfter, log));
+  const backupId = spec.backupId !== undefined ? spec.backupId : await newestBackupId(rt, spec.dropletId, spec.takenAfter, log);
   let image = await imageOrGone(rt, backupId, { actionIds: [spec.knownActionId] });
   if (!image) throw new BackupNotFoundError(backupId, { dropletId: spec.dropletId });
   if (image.type !== "backup" && image.type !== "snapshot") {
@@ -67,7 +76,9 @@ export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log
       const action = await startOrJoin(rt, backupId, CONVERT, log);
       actionId = action.id;
       await waitLogged(rt, action, backupId, CONVERT, spec.waitTimeoutSeconds, log);
-      image = await rt.client.getImage(backupId);
+      const converted = await imageOrGone(rt, backupId, { actionIds: [action.id] });
+      if (!converted) throw new SnapshotDeletedError(backupId, `this resource as soon as its convert (action ${action.id}) completed`);
+      image = converted;
     } else {
       actionId = spec.knownActionId ?? (await findCompleted(rt, backupId, CONVERT))?.id ?? null;
     }
@@ -99,7 +110,7 @@ export async function deleteSnapshot(rt: Runtime, snapshotId: number, waitTimeou
       log(`image ${snapshotId} is still a backup (its convert never completed); DigitalOcean expires backups itself, nothing deleted`);
       return;
     }
-    log(`${describe(snapshotId, CONVERT)}: action ${converting.id} is still running; waiting for it before deleting the snapshot it makes`);
+    log(`${describeRequest(snapshotId, CONVERT)}: action ${converting.id} is still running; waiting for it before deleting the snapshot it makes`);
     try {
       await waitLogged(rt, converting, snapshotId, CONVERT, waitTimeoutSeconds, log);
     } catch (error) {
@@ -162,11 +173,6 @@ async function newestBackupId(rt: Runtime, dropletId: number, takenAfter: string
   }
   log(`droplet ${dropletId}: keeping its newest backup ${newest.id} (${newest.name}, ${newest.created_at})`);
   return newest.id;
-}
-
-function requireDroplet(spec: SnapshotSpec): number {
-  if (spec.dropletId === undefined) throw new DigitalOceanError("set exactly one of backupId or dropletId");
-  return spec.dropletId;
 }
 
 function observe(image: Image, actionId: number | null): SnapshotObservation {

@@ -1,5 +1,5 @@
 import { ApiError } from "../client/errors";
-import type { TagResource } from "../client/types";
+import type { TagResource } from "../api/types";
 import type { Runtime } from "../runtime";
 
 /**
@@ -40,9 +40,28 @@ async function tagImage(rt: Runtime, tag: string, ref: TagResource[], log?: (mes
       known.delete(key);
     }
   }
-  const canonical = await rt.client.ensureTag(tag);
+  let canonical = await rt.client.ensureTag(tag);
+  try {
+    await rt.client.tagResources(canonical, ref);
+  } catch (error) {
+    // Tags are case stable, and what POST /v2/tags answers for a tag that exists in another
+    // capitalization is not documented: when the answered spelling is not the one the tag has,
+    // tagging through it fails, and the account's tag list tells the spelling it keeps.
+    if (!ApiError.isNotFound(error)) throw error;
+    const kept = await spellingOnAccount(rt, tag);
+    if (kept === undefined || kept === canonical) throw error;
+    canonical = kept;
+    await rt.client.tagResources(canonical, ref);
+  }
   if (canonical !== tag) log?.(`tag "${tag}" exists on the account as "${canonical}" (DigitalOcean keeps the first spelling); tagging with "${canonical}"`);
   known.set(key, canonical);
-  await rt.client.tagResources(canonical, ref);
   return canonical;
+}
+
+/** The spelling of the account's tag that equals `tag` but for case, if there is one. */
+async function spellingOnAccount(rt: Runtime, tag: string): Promise<string | undefined> {
+  for await (const existing of rt.client.listTags()) {
+    if (existing.name.toLowerCase() === tag.toLowerCase()) return existing.name;
+  }
+  return undefined;
 }

@@ -1,9 +1,9 @@
-import { DigitalOceanError } from "../client/errors";
+import { DigitalOceanError } from "../errors";
 import type { Runtime } from "../runtime";
-import { BackupNotFoundError, IncompleteError } from "./errors";
+import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import type { Log } from "./progress";
 import { convergeRegionCopy, readRegionCopy } from "./region-copy";
-import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "./snapshot";
+import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotAttributes, type SnapshotObservation } from "./snapshot";
 
 /** What a program declares for a Droplet's backup policy, after `check` normalized it. */
 export interface VaultSpec {
@@ -67,85 +67,10 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
   let generations = [...(previous?.generations ?? [])];
   const pending = previous?.pending;
   const resumable = pending?.rotationKey === spec.rotationKey && pending.dropletId === spec.dropletId ? pending : undefined;
-  if (pending && !resumable) generations = await settleOvertaken(rt, pending, generations, spec, log);
-  const newest = generations[0];
-  if (!newest || newest.rotationKey !== spec.rotationKey || newest.dropletId !== spec.dropletId) {
-    let snapshot: SnapshotObservation;
-    try {
-      snapshot = await convergeSnapshot(
-        rt,
-        {
-          backupId: resumable?.backupId,
-          dropletId: spec.dropletId,
-          // A rotation must keep a newer backup than the last generation, never an older one left over.
-          takenAfter: newest?.dropletId === spec.dropletId ? newest.createdAt : undefined,
-          ...keptAs(spec, spec.dropletId, spec.rotationKey),
-        },
-        log,
-      );
-    } catch (error) {
-      if (!(error instanceof IncompleteError)) throw error;
-      const partial = error.state as SnapshotObservation;
-      throw new IncompleteError<VaultObservation>(error.message, vaultId(spec.dropletId), {
-        generations,
-        retiredSnapshotIds: [],
-        pending: { rotationKey: spec.rotationKey, dropletId: spec.dropletId, backupId: partial.backupId },
-      }, { cause: error });
-    }
-    log(`rotation ${spec.rotationKey}: kept backup ${snapshot.backupId} as snapshot "${snapshot.name}"`);
-    generations = [toGeneration(spec.rotationKey, spec.dropletId, snapshot), ...generations];
-  }
-
-  // A generation whose snapshot was deleted by hand no longer counts towards keep, so an older one stays instead.
-  const updated: Generation[] = [];
-  const retired: Generation[] = [];
-  const failures: string[] = [];
-  for (const generation of generations) {
-    if (updated.length >= spec.keep) {
-      retired.push(generation);
-      continue;
-    }
-    try {
-      updated.push(await refreshGeneration(rt, generation, spec, log));
-    } catch (error) {
-      if (error instanceof BackupNotFoundError) {
-        log(`generation ${generation.rotationKey}: snapshot ${generation.snapshotId} was deleted outside the vault; it is no longer kept`);
-        continue;
-      }
-      if (!(error instanceof DigitalOceanError)) throw error;
-      failures.push(`generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}`);
-      updated.push(generation);
-    }
-  }
-  if (failures.length > 0) {
-    // The generations beyond keep stay recorded, not deleted: state is the only record that the vault made
-    // them, so the run that finishes the copies retires them. Dropped here, they would be left behind for good.
-    // Said outright: while this repeats, every rotation adds a billed snapshot and none is retired.
-    const held = retired.length > 0 ? ` Until then ${retired.length} generation(s) beyond keep=${spec.keep} are kept too, and billed.` : "";
-    throw new IncompleteError<VaultObservation>(
-      `${failures.join("; ")}. ${RUN_AGAIN}${held}`,
-      vaultId(spec.dropletId),
-      { generations: [...updated, ...retired], retiredSnapshotIds: [] },
-    );
-  }
-  const observation: VaultObservation = { generations: updated, retiredSnapshotIds: [] };
-  for (const [i, generation] of retired.entries()) {
-    log(`retiring generation ${generation.rotationKey}: deleting snapshot ${generation.snapshotId} (beyond keep=${spec.keep})`);
-    try {
-      await deleteSnapshot(rt, generation.snapshotId, spec.waitTimeoutSeconds, log, generation);
-    } catch (error) {
-      if (!(error instanceof DigitalOceanError)) throw error;
-      // A plain failure would make the engine keep the previous state, which lacks a generation made in this run.
-      throw new IncompleteError<VaultObservation>(
-        `retiring generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}. ${RUN_AGAIN}`,
-        vaultId(spec.dropletId),
-        { generations: [...updated, ...retired.slice(i)], retiredSnapshotIds: observation.retiredSnapshotIds },
-        { cause: error },
-      );
-    }
-    observation.retiredSnapshotIds.push(generation.snapshotId);
-  }
-  return observation;
+  if (pending && !resumable) generations = await keepOvertakenPending(rt, pending, generations, spec, log);
+  generations = await rotate(rt, spec, generations, resumable, log);
+  const { kept, beyondKeep } = await refreshGenerations(rt, spec, generations, log);
+  return retire(rt, spec, kept, beyondKeep, log);
 }
 
 /**
@@ -154,7 +79,7 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
  * other) instead of being forgotten with its snapshot left in the account. A convert still running
  * or ended errored keeps it pending; a backup expired meanwhile drops it.
  */
-async function settleOvertaken(
+async function keepOvertakenPending(
   rt: Runtime,
   pending: NonNullable<VaultObservation["pending"]>,
   generations: Generation[],
@@ -175,13 +100,95 @@ async function settleOvertaken(
       return generations;
     }
     if (!(error instanceof IncompleteError)) throw error;
-    throw new IncompleteError<VaultObservation>(
-      `rotation ${pending.rotationKey} is still pending: ${error.message}`,
-      vaultId(spec.dropletId),
-      { generations, retiredSnapshotIds: [], pending },
-      { cause: error },
-    );
+    throw incompleteVault(spec, `rotation ${pending.rotationKey} is still pending: ${error.message}`, { generations, retiredSnapshotIds: [], pending }, error);
   }
+}
+
+/**
+ * Starts the generation of the declared rotation key (and Droplet) unless the newest one is it:
+ * from the pending backup when its run left one, else from the Droplet's newest backup.
+ */
+async function rotate(rt: Runtime, spec: VaultSpec, generations: Generation[], resumable: VaultObservation["pending"], log: Log): Promise<Generation[]> {
+  const newest = generations[0];
+  if (newest?.rotationKey === spec.rotationKey && newest.dropletId === spec.dropletId) return generations;
+  const choice: BackupChoice = resumable
+    ? { backupId: resumable.backupId, dropletId: spec.dropletId }
+    : // A rotation must keep a newer backup than the last generation, never an older one left over.
+      { dropletId: spec.dropletId, takenAfter: newest?.dropletId === spec.dropletId ? newest.createdAt : undefined };
+  let snapshot: SnapshotObservation;
+  try {
+    snapshot = await convergeSnapshot(rt, { ...choice, ...keptAs(spec, spec.dropletId, spec.rotationKey) }, log);
+  } catch (error) {
+    if (!(error instanceof IncompleteError)) throw error;
+    const partial = error.state as SnapshotObservation;
+    const pending = { rotationKey: spec.rotationKey, dropletId: spec.dropletId, backupId: partial.backupId };
+    throw incompleteVault(spec, error.message, { generations, retiredSnapshotIds: [], pending }, error);
+  }
+  log(`rotation ${spec.rotationKey}: kept backup ${snapshot.backupId} as snapshot "${snapshot.name}"`);
+  return [toGeneration(spec.rotationKey, spec.dropletId, snapshot), ...generations];
+}
+
+/**
+ * Names, tags and copies the newest `keep` generations as declared; the older ones are returned
+ * apart, to be retired. A generation whose snapshot was deleted by hand no longer counts towards
+ * keep, so an older one stays instead.
+ */
+async function refreshGenerations(rt: Runtime, spec: VaultSpec, generations: Generation[], log: Log): Promise<{ kept: Generation[]; beyondKeep: Generation[] }> {
+  const kept: Generation[] = [];
+  const beyondKeep: Generation[] = [];
+  const failures: string[] = [];
+  for (const generation of generations) {
+    if (kept.length >= spec.keep) {
+      beyondKeep.push(generation);
+      continue;
+    }
+    try {
+      kept.push(await refreshGeneration(rt, generation, spec, log));
+    } catch (error) {
+      if (error instanceof SnapshotDeletedError) {
+        log(`generation ${generation.rotationKey}: ${error.message}; it is no longer kept`);
+        continue;
+      }
+      if (!(error instanceof DigitalOceanError)) throw error;
+      failures.push(`generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}`);
+      kept.push(generation);
+    }
+  }
+  if (failures.length > 0) {
+    // The generations beyond keep stay recorded, not deleted: state is the only record that the vault made
+    // them, so the run that finishes the copies retires them. Dropped here, they would be left behind for good.
+    // Said outright: while this repeats, every rotation adds a billed snapshot and none is retired.
+    const held = beyondKeep.length > 0 ? ` Until then ${beyondKeep.length} generation(s) beyond keep=${spec.keep} are kept too, and billed.` : "";
+    throw incompleteVault(spec, `${failures.join("; ")}. ${RUN_AGAIN}${held}`, { generations: [...kept, ...beyondKeep], retiredSnapshotIds: [] });
+  }
+  return { kept, beyondKeep };
+}
+
+/** Deletes the snapshots of the generations beyond keep, oldest last as they come. */
+async function retire(rt: Runtime, spec: VaultSpec, kept: Generation[], beyondKeep: Generation[], log: Log): Promise<VaultObservation> {
+  const observation: VaultObservation = { generations: kept, retiredSnapshotIds: [] };
+  for (const [i, generation] of beyondKeep.entries()) {
+    log(`retiring generation ${generation.rotationKey}: deleting snapshot ${generation.snapshotId} (beyond keep=${spec.keep})`);
+    try {
+      await deleteSnapshot(rt, generation.snapshotId, spec.waitTimeoutSeconds, log, generation);
+    } catch (error) {
+      if (!(error instanceof DigitalOceanError)) throw error;
+      // A plain failure would make the engine keep the previous state, which lacks a generation made in this run.
+      throw incompleteVault(
+        spec,
+        `retiring generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}. ${RUN_AGAIN}`,
+        { generations: [...kept, ...beyondKeep.slice(i)], retiredSnapshotIds: observation.retiredSnapshotIds },
+        error,
+      );
+    }
+    observation.retiredSnapshotIds.push(generation.snapshotId);
+  }
+  return observation;
+}
+
+/** The vault got part of the way: `state` is what it holds now, recorded so the next run goes on from there. */
+function incompleteVault(spec: VaultSpec, message: string, state: VaultObservation, cause?: unknown): IncompleteError<VaultObservation> {
+  return new IncompleteError<VaultObservation>(message, vaultId(spec.dropletId), state, cause === undefined ? undefined : { cause });
 }
 
 /** Re-reads every generation; those whose snapshot was deleted by hand drop out. */
@@ -201,16 +208,24 @@ export async function deleteVault(rt: Runtime, previous: VaultObservation, waitT
 }
 
 /** What every kept snapshot carries: the pattern's name for its key, and the policy's tags and wait. */
-function keptAs(spec: VaultSpec, dropletId: number, rotationKey: string): Pick<SnapshotSpec, "name" | "tags" | "waitTimeoutSeconds"> {
+function keptAs(spec: VaultSpec, dropletId: number, rotationKey: string): Pick<SnapshotAttributes, "name" | "tags" | "waitTimeoutSeconds"> {
   return { name: renderName(spec.namePattern, dropletId, rotationKey), tags: spec.tags, waitTimeoutSeconds: spec.waitTimeoutSeconds };
 }
 
+/** The generation named, tagged and copied as declared; SnapshotDeletedError when its snapshot is gone. */
 async function refreshGeneration(rt: Runtime, generation: Generation, spec: VaultSpec, log: Log): Promise<Generation> {
-  const snapshot = await convergeSnapshot(
-    rt,
-    { backupId: generation.snapshotId, knownActionId: generation.actionIds[0], ...keptAs(spec, generation.dropletId, generation.rotationKey) },
-    log,
-  );
+  let snapshot: SnapshotObservation;
+  try {
+    snapshot = await convergeSnapshot(
+      rt,
+      { backupId: generation.snapshotId, knownActionId: generation.actionIds[0], ...keptAs(spec, generation.dropletId, generation.rotationKey) },
+      log,
+    );
+  } catch (error) {
+    // The generation's image was a snapshot the vault kept, so its absence is a deletion, not a backup's expiry.
+    if (error instanceof BackupNotFoundError) throw new SnapshotDeletedError(generation.snapshotId, "the vault", { cause: error });
+    throw error;
+  }
   const copy =
     spec.copyToRegions.length > 0
       ? await convergeRegionCopy(rt, { imageId: generation.snapshotId, regions: spec.copyToRegions, waitTimeoutSeconds: spec.waitTimeoutSeconds }, undefined, log)

@@ -1,4 +1,4 @@
-import type { Image, Region } from "../client/types";
+import type { Image, Region } from "../api/types";
 import type { SeedBackupPolicy } from "./seed";
 
 /** A Droplet as the simulator stores it; views add what is derived from images and tags. */

@@ -1,4 +1,4 @@
-import type { ErrorBody } from "../client/types";
+import type { ErrorBody } from "../api/types";
 
 /** DigitalOcean's error `id` for each status the simulator answers with. */
 const ERROR_IDS: Record<number, string> = {
@@ -28,7 +28,7 @@ const DEFAULT_MESSAGES: Record<number, string> = {
  * A refusal a handler throws; the server turns it into DigitalOcean's error body
  * `{"id","message","request_id"}` with the given status.
  */
-export class ApiError extends Error {
+export class ApiRefusal extends Error {
   constructor(
     readonly status: number,
     message?: string,
@@ -40,11 +40,11 @@ export class ApiError extends Error {
 }
 
 /** 400: the request body or query is malformed. */
-export const badRequest = (message: string) => new ApiError(400, message);
+export const badRequest = (message: string) => new ApiRefusal(400, message);
 /** 404: an unknown id or route. */
-export const notFound = () => new ApiError(404);
+export const notFound = () => new ApiRefusal(404);
 /** 422: a well-formed request for something impossible. */
-export const unprocessable = (message: string) => new ApiError(422, message);
+export const unprocessable = (message: string) => new ApiRefusal(422, message);
 
 /** The JSON body DigitalOcean sends with a non-2xx status. */
 export function errorBody(status: number, message: string | undefined, requestId: string): ErrorBody {

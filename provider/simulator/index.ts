@@ -36,7 +36,7 @@ export type { RequestCounts, RequestLogEntry, RequestOutcome } from "./request-l
 export type { ActionDurations, StateSnapshot } from "./state";
 export type { SeedBackup, SeedBackupPolicy, SeedData, SeedDroplet, SeedImage } from "./seed";
 // Types the simulator's own signatures use, so that programs can name them.
-export type { Action, ActionStatus, Image, ImageStatus, ImageType, Region, TagResource } from "../client/types";
+export type { Action, ActionStatus, Image, ImageStatus, ImageType, Region, TagResource } from "../api/types";
 export type { Clock } from "../clock";
 export { DEFAULT_RATE_LIMIT } from "./rate-limit";
 export { ROUTE_TEMPLATES } from "./routes";
@@ -66,6 +66,13 @@ export interface SimulatorOptions {
    * second action, and the package must not depend on the refusal.
    */
   refuseDuplicateActions?: boolean;
+  /**
+   * How `POST /v2/tags` spells a tag that exists in another capitalization:
+   * `existing` (default) answers with the spelling the account keeps,
+   * `requested` echoes the request. DigitalOcean documents neither; the package
+   * must tag correctly under both.
+   */
+  tagAnswerSpelling?: "existing" | "requested";
 }
 
 /**
@@ -131,7 +138,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     convertMs: options.actionDurations?.convertMs ?? 60_000,
     transferMs: options.actionDurations?.transferMs ?? 120_000,
     perGigabyteMs: options.actionDurations?.perGigabyteMs ?? 0,
-  }, { refuseDuplicateActions: options.refuseDuplicateActions ?? false });
+  }, { refuseDuplicateActions: options.refuseDuplicateActions ?? false, tagAnswerSpelling: options.tagAnswerSpelling ?? "existing" });
   if (options.seed) state.seed(options.seed);
   const log = new RequestLog(clock);
   const closing = new AbortController();

@@ -1,5 +1,5 @@
-import type { PageLinks, PageMeta } from "../client/types";
-import { ApiError } from "./errors";
+import type { PageLinks, PageMeta } from "../api/types";
+import { ApiRefusal } from "./errors";
 
 const DEFAULT_PER_PAGE = 20;
 const MAX_PER_PAGE = 200;
@@ -15,7 +15,7 @@ function positiveInt(raw: string | null, name: string): number | undefined {
   if (raw === null || raw === "") return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n)) {
-    throw new ApiError(400, `${name} must be an integer, got "${raw}"`);
+    throw new ApiRefusal(400, `${name} must be an integer, got "${raw}"`);
   }
   return n;
 }

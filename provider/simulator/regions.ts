@@ -1,4 +1,4 @@
-import type { Region } from "../client/types";
+import type { Region } from "../api/types";
 
 const SIZES = ["s-1vcpu-1gb", "s-1vcpu-2gb", "s-2vcpu-2gb", "s-2vcpu-4gb", "s-4vcpu-8gb", "s-8vcpu-16gb"];
 const FULL = ["private_networking", "backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"];

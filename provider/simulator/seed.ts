@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { ImageStatus, Region } from "../client/types";
+import type { ImageStatus, Region } from "../api/types";
 
 /** A Droplet's backup plan, as in `GET /v2/droplets/{id}/backups/policy`. */
 export interface SeedBackupPolicy {

@@ -1,7 +1,7 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock";
-import { ApiError, badRequest, errorBody, notFound } from "./errors";
+import { ApiRefusal, badRequest, errorBody, notFound } from "./errors";
 import type { Faults } from "./faults";
 import { handleInspection } from "./inspect";
 import type { RateLimiter } from "./rate-limit";
@@ -145,8 +145,8 @@ async function handleApi(ctx: ServerContext, req: IncomingMessage, url: URL, raw
   reply(outcome.status, outcome.body);
 }
 
-/** Runs the handler, turning refusals and unexpected exceptions into an ApiError. */
-function runRoute(ctx: ServerContext, match: ReturnType<typeof matchRoute>, url: URL, rawBody: string): RouteResult | { error: ApiError } {
+/** Runs the handler, turning unexpected exceptions into a 500 refusal so every failure answers with an error body. */
+function runRoute(ctx: ServerContext, match: ReturnType<typeof matchRoute>, url: URL, rawBody: string): RouteResult | { error: ApiRefusal } {
   if (!match) return { error: notFound() };
   try {
     return match.route.handle({
@@ -163,6 +163,6 @@ function runRoute(ctx: ServerContext, match: ReturnType<typeof matchRoute>, url:
       },
     });
   } catch (err) {
-    return { error: err instanceof ApiError ? err : new ApiError(500, `Unexpected server-side error: ${(err as Error).message}`) };
+    return { error: err instanceof ApiRefusal ? err : new ApiRefusal(500, `Unexpected server-side error: ${(err as Error).message}`) };
   }
 }

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock";
-import type { Action } from "../client/types";
+import type { Action } from "../api/types";
 import { ActionErroredError, ActionTimeoutError } from "./errors";
 import type { ActionPoller, Watch } from "./poller";
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from "./policy/poll-interval";

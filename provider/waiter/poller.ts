@@ -1,7 +1,7 @@
 import type { Clock } from "../clock";
 import type { DigitalOceanClient } from "../client/client";
 import { ApiError } from "../client/errors";
-import type { Action } from "../client/types";
+import type { Action } from "../api/types";
 import { PER_PAGE } from "../client/pagination";
 import { nextPollInterval } from "./policy/poll-interval";
 

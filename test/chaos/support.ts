@@ -4,7 +4,7 @@
  * clock) and a small engine driver that runs a stack's steps in parallel, as
  * the Pulumi engine does for independent resources.
  */
-import type { Action } from "../../provider/client/types";
+import type { Action } from "../../provider/api/types";
 import { ROUTE_TEMPLATES, startSimulator, type ActionDurations, type FaultConfig, type Simulator } from "../../provider/simulator";
 import type { CapturedResource, PropertyMap } from "../engine/capture";
 import { preparePackage } from "../engine/package";

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { inspect } from "node:util";
 import { DigitalOceanClient } from "../../provider/client/client";
-import { ApiError, DigitalOceanError, NetworkError, ResponseBodyError } from "../../provider/client/errors";
+import { ApiError, NetworkError, ResponseBodyError } from "../../provider/client/errors";
+import { DigitalOceanError } from "../../provider/errors";
 import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import { scaledClock } from "../../provider/clock";
 import { BACKUPS, clientFor, DROPLET, hostileServer, seededSimulator, SNAPSHOT } from "./helpers";

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DigitalOceanClient } from "../../provider/client/client";
-import type { DigitalOceanClientOptions } from "../../provider/client/options";
+import { DigitalOceanClient, type DigitalOceanClientOptions } from "../../provider/client/client";
 import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import type { Clock } from "../../provider/clock";
 import { startSimulator, type SimulatorOptions, type Simulator } from "../../provider/simulator";

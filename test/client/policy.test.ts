@@ -2,7 +2,7 @@ import { nextPagePath } from "../../provider/client/pagination";
 import { isActionStartedBy, matchesRequest, newestMatching, START_TIME_TOLERANCE_MS } from "../../provider/client/policy/action-match";
 import { BACKOFF_CAP_MS, backoffDelayMs, MAX_ATTEMPTS, MAX_NOT_SENT_ATTEMPTS } from "../../provider/client/policy/backoff";
 import { retryDecision } from "../../provider/client/policy/retry-decision";
-import type { Action } from "../../provider/client/types";
+import type { Action } from "../../provider/api/types";
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, nextPollInterval } from "../../provider/waiter/policy/poll-interval";
 
 describe("backoff", () => {

@@ -1,5 +1,6 @@
-import { DigitalOceanClient } from "../../provider/client/client";
-import { BackupNotFoundError, UnconfirmedNotFoundError } from "../../provider/reconcile/errors";
+import { DigitalOceanClient, type CallOptions } from "../../provider/client/client";
+import type { Image } from "../../provider/api/types";
+import { BackupNotFoundError, IncompleteError, SnapshotDeletedError, UnconfirmedNotFoundError } from "../../provider/reconcile/errors";
 import { convergeRegionCopy } from "../../provider/reconcile/region-copy";
 import { convergeSnapshot, deleteSnapshot, readSnapshot } from "../../provider/reconcile/snapshot";
 import { createRuntime, type Runtime } from "../../provider/runtime";
@@ -68,5 +69,26 @@ describe("on an endpoint that reaches the account", () => {
     expect((declared as Error).message).not.toContain("set dropletId");
     const fixed = await convergeSnapshot(account.rt, { backupId: 999_999_999, waitTimeoutSeconds: WAIT }, () => {}).catch((e: unknown) => e);
     expect((fixed as Error).message).toContain("set dropletId instead of backupId");
+  });
+
+  it("a snapshot deleted as soon as its convert completed is reported deleted, and the backup stays recorded", async () => {
+    // The first read chooses the backup; before the read after the convert, someone deletes the new snapshot.
+    class DeletedBeforeSecondRead extends DigitalOceanClient {
+      private reads = 0;
+      override async getImage(id: number, o?: CallOptions): Promise<Image> {
+        if (++this.reads === 2) await this.deleteImage(id);
+        return super.getImage(id, o);
+      }
+    }
+    const client = new DeletedBeforeSecondRead({ connection: { token: account.sim.token, apiEndpoint: account.sim.url }, clock: account.sim.clock });
+    try {
+      const error = await convergeSnapshot(createRuntime(client, account.sim.clock), { backupId: WEB_BACKUPS[0], waitTimeoutSeconds: WAIT }, () => {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IncompleteError);
+      expect((error as IncompleteError<unknown>).id).toBe(String(WEB_BACKUPS[0]));
+      expect((error as Error).cause).toBeInstanceOf(SnapshotDeletedError);
+      expect((error as Error).message).toMatch(new RegExp(`^snapshot ${WEB_BACKUPS[0]} was deleted outside this resource as soon as its convert \\(action \\d+\\) completed`));
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -1,7 +1,8 @@
-import { DigitalOceanError } from "../../provider/client/errors";
+import { DigitalOceanError } from "../../provider/errors";
 import { IncompleteError } from "../../provider/reconcile/errors";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../../provider/reconcile/region-copy";
 import { convergeSnapshot } from "../../provider/reconcile/snapshot";
+import { listImageActions, startOrJoin, waitLogged } from "../../provider/reconcile/actions";
 import { collectingLog, GOLDEN_SNAPSHOT, runtimeFor, simulatedAccount, WEB_BACKUPS, type Account } from "../support/account";
 import { until } from "../support/until";
 
@@ -151,6 +152,28 @@ describe("two resources of one run asking for the same copy", () => {
     expect(account.sim.state.listActions(GOLDEN_SNAPSHOT).map((action) => action.region_slug).sort()).toEqual(["ams3", "sfo3"]);
     expect(a.actionIds).toEqual(b.actionIds);
     expect(lines.filter((line) => line.includes("started for another resource in this run"))).toHaveLength(2);
+  });
+
+  it("keep the retry of an errored transfer joined when a resource still waiting on the errored one gives up", async () => {
+    const request = { type: "transfer", region: "ams3" } as const;
+    account.sim.state.failNextAction(GOLDEN_SNAPSHOT);
+    const errored = await startOrJoin(account.rt, GOLDEN_SNAPSHOT, request, () => {});
+    const joined = await startOrJoin(account.rt, GOLDEN_SNAPSHOT, request, () => {});
+    expect(joined.id).toBe(errored.id);
+    await expect(waitLogged(account.rt, errored, GOLDEN_SNAPSHOT, request, 3600, () => {})).rejects.toThrow(/ended errored/);
+
+    // A resource reads the image's actions (only the errored one), another starts the retry, then the
+    // resource that joined the errored action finishes waiting for it.
+    const readBeforeRetry = await listImageActions(account.rt, GOLDEN_SNAPSHOT);
+    const retry = await startOrJoin(account.rt, GOLDEN_SNAPSHOT, request, () => {});
+    await expect(waitLogged(account.rt, joined, GOLDEN_SNAPSHOT, request, 3600, () => {})).rejects.toThrow(/ended errored/);
+
+    const late = await startOrJoin(account.rt, GOLDEN_SNAPSHOT, request, () => {}, readBeforeRetry);
+    expect(late.id).toBe(retry.id);
+    expect(account.sim.state.listActions(GOLDEN_SNAPSHOT).map((a) => [a.id, a.status])).toEqual([
+      [retry.id, "in-progress"],
+      [errored.id, "errored"],
+    ]);
   });
 
   it("and two keeping the same backup start one convert", async () => {

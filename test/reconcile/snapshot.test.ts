@@ -1,7 +1,7 @@
 import { request } from "undici";
 import { ApiError } from "../../provider/client/errors";
 import { BackupNotFoundError, IncompleteError } from "../../provider/reconcile/errors";
-import { convergeSnapshot, deleteSnapshot, readSnapshot, type SnapshotObservation, type SnapshotSpec } from "../../provider/reconcile/snapshot";
+import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotAttributes, type SnapshotObservation, type SnapshotSpec } from "../../provider/reconcile/snapshot";
 import { collectingLog, runtimeFor, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
 
 const WAIT = 3600;
@@ -15,7 +15,7 @@ function converts(imageId: number): number {
   return account.sim.state.listActions(imageId).filter((a) => a.type === "convert").length;
 }
 
-function spec(overrides: Partial<SnapshotSpec>): SnapshotSpec {
+function spec(overrides: BackupChoice & Partial<SnapshotAttributes>): SnapshotSpec {
   return { waitTimeoutSeconds: WAIT, ...overrides };
 }
 
@@ -203,18 +203,26 @@ describe("readSnapshot and deleteSnapshot", () => {
   });
 });
 
-describe("tags in another capitalization than the account's", () => {
+describe.each(["existing", "requested"] as const)("tags in another capitalization than the account's, when POST /v2/tags answers the %s spelling", (spelling) => {
+  let local: Account;
+  beforeEach(async () => {
+    local = await simulatedAccount({ tagAnswerSpelling: spelling });
+  });
+  afterEach(() => local.close());
+
   it("use the spelling DigitalOcean keeps, record it, and write nothing on the next run", async () => {
-    await account.rt.client.ensureTag("env:prod");
+    await local.rt.client.ensureTag("env:prod");
     const { log, lines } = collectingLog();
     const declared = spec({ backupId: WEB_BACKUPS[0], tags: ["ENV:PROD"] });
-    const first = await convergeSnapshot(account.rt, declared, log);
+    const first = await convergeSnapshot(local.rt, declared, log);
 
     expect(first.tags).toEqual(["env:prod"]);
-    expect(account.sim.state.imageView(WEB_BACKUPS[0])?.tags).toEqual(["env:prod"]);
+    expect(local.sim.state.imageView(WEB_BACKUPS[0])?.tags).toEqual(["env:prod"]);
     expect(lines).toContain('tag "ENV:PROD" exists on the account as "env:prod" (DigitalOcean keeps the first spelling); tagging with "env:prod"');
-    account.sim.resetRequests();
-    await convergeSnapshot(account.rt, { ...declared, knownActionId: first.actionId ?? undefined }, () => {});
-    expect(account.writes()).toEqual([]);
+    // The account's tag list is read only when the answer's spelling fails to tag.
+    expect(local.sim.requests().filter((r) => r.route === "GET /v2/tags")).toHaveLength(spelling === "requested" ? 1 : 0);
+    local.sim.resetRequests();
+    await convergeSnapshot(local.rt, { ...declared, knownActionId: first.actionId ?? undefined }, () => {});
+    expect(local.writes()).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import * as vaultHandlers from "../../provider/dynamic/backup-vault";
 import { IncompleteError } from "../../provider/reconcile/errors";
 import { convergeVault, type VaultObservation, type VaultSpec } from "../../provider/reconcile/vault";
-import { GOLDEN_SNAPSHOT, nightlyBackup, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
+import { collectingLog, GOLDEN_SNAPSHOT, nightlyBackup, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
 
 let account: Account;
 beforeEach(async () => {
@@ -25,8 +25,8 @@ function snapshots(): Record<string, string[]> {
   return Object.fromEntries(images.map((image) => [image.name, [...image.regions].sort()]));
 }
 
-async function rotate(key: string, previous: VaultObservation | undefined, overrides: Partial<VaultSpec> = {}): Promise<VaultObservation> {
-  return convergeVault(account.rt, { ...policy, rotationKey: key, ...overrides }, previous, () => {});
+async function rotate(key: string, previous: VaultObservation | undefined, overrides: Partial<VaultSpec> = {}, log: (message: string) => void = () => {}): Promise<VaultObservation> {
+  return convergeVault(account.rt, { ...policy, rotationKey: key, ...overrides }, previous, log);
 }
 
 describe("convergeVault", () => {
@@ -122,7 +122,9 @@ describe("convergeVault", () => {
     await account.rt.client.deleteImage(w24);
     account.sim.resetRequests();
 
-    const third = await rotate("2025-W25", second);
+    const { log, lines } = collectingLog();
+    const third = await rotate("2025-W25", second, {}, log);
+    expect(lines).toContain(`generation 2025-W24: snapshot ${w24} was deleted outside the vault; it is no longer kept`);
 
     // keep=2 counts snapshots that exist: W24's is gone, so W23's is kept, not retired.
     expect(third.generations.map((g) => [g.rotationKey, g.snapshotId])).toEqual([

@@ -136,6 +136,25 @@ describe("tags", () => {
     expect((await call(sim, "GET", "/v2/images/100000010")).body.image.tags).toEqual([]);
   });
 
+  it("lists every tag with its spelling, paginated, and answers a tag in another case as the request or the account spells it", async () => {
+    await call(sim, "POST", "/v2/tags", { name: "env:prod" });
+    await call(sim, "POST", "/v2/tags", { name: "Team:Web" });
+    expect((await call(sim, "POST", "/v2/tags", { name: "ENV:PROD" })).body.tag.name).toBe("env:prod");
+    const first = await call(sim, "GET", "/v2/tags?per_page=1");
+    expect(first.body.tags.map((t: { name: string }) => t.name)).toEqual(["env:prod"]);
+    expect(first.body.meta.total).toBe(2);
+    expect((await call(sim, "GET", "/v2/tags?per_page=1&page=2")).body.tags.map((t: { name: string }) => t.name)).toEqual(["Team:Web"]);
+
+    const echoing = await startSimulator({ seed: { tags: ["env:prod"] }, tagAnswerSpelling: "requested" });
+    try {
+      expect((await call(echoing, "POST", "/v2/tags", { name: "ENV:PROD" })).body.tag.name).toBe("ENV:PROD");
+      // The tag keeps its first spelling: the echoed one names nothing.
+      expectError(await call(echoing, "GET", "/v2/tags/ENV:PROD"), 404, "not_found");
+    } finally {
+      await echoing.close();
+    }
+  });
+
   it("deletes a tag, which leaves the images it was on untagged (204, then 404)", async () => {
     await call(sim, "POST", "/v2/tags", { name: "doomed" });
     await call(sim, "POST", "/v2/tags/doomed/resources", { resources: [{ resource_id: "100000010", resource_type: "image" }] });

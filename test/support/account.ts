@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DigitalOceanClient } from "../../provider/client/client";
 import { createRuntime, type Runtime } from "../../provider/runtime";
-import { startSimulator, type FaultConfig, type RequestLogEntry, type SeedData, type Simulator } from "../../provider/simulator";
+import { startSimulator, type RequestLogEntry, type SeedData, type Simulator, type SimulatorOptions } from "../../provider/simulator";
 
 /** The example seed: Droplet 3164494 (nyc3) with four daily backups, Droplet 3164495, snapshot 100000010. */
 export const SEED: SeedData = JSON.parse(readFileSync(join(__dirname, "../../examples/seed.json"), "utf8"));
@@ -22,8 +22,10 @@ export interface Account {
 }
 
 /** A seeded simulator and a runtime (client, watcher, clock) on the same scaled clock. */
-export async function simulatedAccount(options: { faults?: FaultConfig; rateLimit?: false; refuseDuplicateActions?: boolean } = {}): Promise<Account> {
-  const sim = await startSimulator({ timeScale: TIME_SCALE, seed: SEED, faults: options.faults, rateLimit: options.rateLimit, refuseDuplicateActions: options.refuseDuplicateActions });
+export async function simulatedAccount(
+  options: Pick<SimulatorOptions, "faults" | "refuseDuplicateActions" | "tagAnswerSpelling"> & { rateLimit?: false } = {},
+): Promise<Account> {
+  const sim = await startSimulator({ timeScale: TIME_SCALE, seed: SEED, ...options });
   const rt = runtimeFor(sim);
   return {
     sim,

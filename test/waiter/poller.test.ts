@@ -1,5 +1,5 @@
 import { ApiError } from "../../provider/client/errors";
-import type { Action } from "../../provider/client/types";
+import type { Action } from "../../provider/api/types";
 import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../provider/waiter";
 import { ActionPoller, type ActionSource } from "../../provider/waiter/poller";
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from "../../provider/waiter/policy/poll-interval";

@@ -1,7 +1,7 @@
 import type { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError } from "../../provider/client/errors";
 import { RequestPacer } from "../../provider/client/rate-limit/pacer";
-import type { Action } from "../../provider/client/types";
+import type { Action } from "../../provider/api/types";
 import type { Simulator } from "../../provider/simulator";
 import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../provider/waiter";
 import { ActionPoller } from "../../provider/waiter/poller";

@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "./digitalocean-error";
+import { DigitalOceanError } from "../../errors";
 
 /** What DigitalOcean answered to a request that did not succeed. */
 export interface ApiErrorDetails {

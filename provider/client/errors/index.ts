@@ -1,4 +1,3 @@
-export { DigitalOceanError } from "./digitalocean-error";
 export { ApiError, type ApiErrorDetails } from "./api-error";
 export { NetworkError } from "./network-error";
 export { RequestTimeoutError } from "./request-timeout-error";

@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "./digitalocean-error";
+import { DigitalOceanError } from "../../errors";
 
 /** A plain `http://` API endpoint on a non-loopback host: the token would travel in clear text. */
 export class InsecureEndpointError extends DigitalOceanError {

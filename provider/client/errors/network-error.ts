@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "./digitalocean-error";
+import { DigitalOceanError } from "../../errors";
 
 /** The connection failed (refused, reset, dropped) and retrying did not help or was not safe. */
 export class NetworkError extends DigitalOceanError {

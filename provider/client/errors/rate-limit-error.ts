@@ -1,5 +1,5 @@
 import type { RateLimits } from "../rate-limit/windows";
-import { DigitalOceanError } from "./digitalocean-error";
+import { DigitalOceanError } from "../../errors";
 
 /**
  * DigitalOcean's rate limit would make the call wait longer than its deadline

@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "./digitalocean-error";
+import { DigitalOceanError } from "../../errors";
 
 /** One attempt got no complete answer within the per-request timeout. */
 export class RequestTimeoutError extends DigitalOceanError {

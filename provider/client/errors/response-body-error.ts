@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "./digitalocean-error";
+import { DigitalOceanError } from "../../errors";
 
 /** Why a response body could not be used. */
 export type ResponseBodyProblem = "too-large" | "truncated" | "not-json" | "wrong-shape";

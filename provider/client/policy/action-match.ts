@@ -1,4 +1,4 @@
-import type { Action, ImageActionRequest } from "../types";
+import type { Action, ImageActionRequest } from "../../api/types";
 
 /**
  * Which of an image's actions is the one a request asks for. Pure: the one

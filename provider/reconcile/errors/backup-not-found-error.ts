@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "../../client/errors";
+import { DigitalOceanError } from "../../errors";
 
 /** The backup to keep does not exist, most often because DigitalOcean's retention already removed it. */
 export class BackupNotFoundError extends DigitalOceanError {

@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "../../client/errors";
+import { DigitalOceanError } from "../../errors";
 
 /**
  * A converge that got part of the way: the physical resource exists (its id is

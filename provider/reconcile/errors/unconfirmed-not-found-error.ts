@@ -1,4 +1,4 @@
-import { DigitalOceanError } from "../../client/errors";
+import { DigitalOceanError } from "../../errors";
 
 /**
  * DigitalOcean answered 404 for an image, but the answer cannot be trusted to

@@ -1,4 +1,4 @@
-import type { ImageActionRequest, ImageUpdate } from "../../client/types";
+import type { ImageActionRequest, ImageUpdate } from "../../api/types";
 import { badRequest, notFound, unprocessable } from "../errors";
 import { paginate } from "../pagination";
 import { intParam, jsonObject, type Route, type RouteContext } from "./route";

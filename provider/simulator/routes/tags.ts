@@ -1,5 +1,6 @@
-import type { TagResource } from "../../client/types";
-import { ApiError, badRequest, notFound } from "../errors";
+import type { TagResource } from "../../api/types";
+import { ApiRefusal, badRequest, notFound } from "../errors";
+import { paginate } from "../pagination";
 import { jsonObject, type Route, type RouteContext } from "./route";
 
 const TAG_NAME = /^[a-zA-Z0-9_\-:]{1,255}$/;
@@ -9,8 +10,8 @@ const RESOURCE_TYPES = ["droplet", "image", "volume", "volume_snapshot", "databa
  * DigitalOcean's answer to a missing or invalid tag name: 400 with its `error`/`root_causes`
  * body (per the OpenAPI), plus the usual `id`/`message` so generic clients read it too.
  */
-function tagRefused(detail: string): ApiError {
-  return new ApiError(400, detail, {
+function tagRefused(detail: string): ApiRefusal {
+  return new ApiRefusal(400, detail, {
     id: "bad_request",
     message: detail,
     error: detail,
@@ -24,7 +25,7 @@ function tagRequestBody(ctx: RouteContext): Record<string, unknown> {
   try {
     return jsonObject(ctx);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 400) throw tagRefused(err.message);
+    if (err instanceof ApiRefusal && err.status === 400) throw tagRefused(err.message);
     throw err;
   }
 }
@@ -58,7 +59,16 @@ export const tagRoutes: Route[] = [
       if (typeof name !== "string") throw tagRefused("Error validating resource tag: name is required and must be a string");
       if (!TAG_NAME.test(name)) throw tagRefused(`Error validating resource tag: "tag-name \\"${name}\\" contains invalid characters"`);
       const created = ctx.state.createTag(name);
-      return { status: 201, body: { tag: ctx.state.tagView(created.name, ctx.baseUrl) } };
+      const tag = ctx.state.tagView(created.name, ctx.baseUrl);
+      if (ctx.state.assumptions.tagAnswerSpelling === "requested") tag.name = name;
+      return { status: 201, body: { tag } };
+    },
+  },
+  {
+    template: "GET /v2/tags",
+    handle: (ctx) => {
+      const page = paginate(ctx.state.tagNames().map((name) => ctx.state.tagView(name, ctx.baseUrl)), ctx.url, ctx.baseUrl);
+      return { status: 200, body: { tags: page.items, links: page.links, meta: page.meta } };
     },
   },
   {

@@ -1,5 +1,5 @@
-import { DigitalOceanError } from "../../client/errors";
-import type { Action } from "../../client/types";
+import { DigitalOceanError } from "../../errors";
+import type { Action } from "../../api/types";
 import { describeAction } from "./describe-action";
 
 /** The action ended `errored` at DigitalOcean. What that left and what to do next is the caller's to say. */

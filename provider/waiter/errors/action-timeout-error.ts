@@ -1,5 +1,5 @@
-import { DigitalOceanError } from "../../client/errors";
-import type { Action } from "../../client/types";
+import { DigitalOceanError } from "../../errors";
+import type { Action } from "../../api/types";
 import { describeAction } from "./describe-action";
 
 /** The wait's deadline passed with the action still in progress. */

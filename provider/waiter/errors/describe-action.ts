@@ -1,4 +1,4 @@
-import type { Action } from "../../client/types";
+import type { Action } from "../../api/types";
 
 /** e.g. `transfer of image 123 to nyc3`, `convert of image 123 in nyc3`. */
 export function describeAction(action: Action): string {

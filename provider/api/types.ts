@@ -1,7 +1,8 @@
 /**
  * Shapes of the DigitalOcean API objects this package reads and writes, as the
  * public OpenAPI specification describes them (only the fields the package uses
- * or exposes; real responses carry more).
+ * or exposes; real responses carry more). The client sends and parses them, the
+ * simulator answers with them, so they belong to neither.
  */
 
 /** An image of any kind: a backup, a snapshot, a custom or a base image. */
