@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import type { RequestPriority } from "./rate-limiter";
+import type { RequestPriority } from "./rate-limit/queue";
 
 /**
  * What the interceptors need to know about the call a request belongs to. It
