@@ -104,11 +104,17 @@ describe("convergeRegionCopy", () => {
   });
 
   it("reports a timeout as incomplete; the next run joins the transfers still running", async () => {
+    // Paused until the next run polls the transfers, so they are still running when it finds them.
+    account.simClock.pause();
     const error = (await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"], { waitTimeoutSeconds: 10 }), undefined, () => {}).catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
     expect(error).toBeInstanceOf(IncompleteError);
     expect(error.message).toMatch(/resume waiting/);
     expect(error.state.actionIds).toHaveLength(2);
-    const done = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), error.state, () => {});
+    account.sim.resetRequests();
+    const next = convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), error.state, () => {});
+    await until(() => account.sim.requests().some((r) => r.route === "GET /v2/actions"), "the next run to poll the transfers");
+    account.simClock.resume();
+    const done = await next;
     expect(done.transferredRegions).toEqual(["ams3", "sfo3"]);
     expect(transfers()).toBe(2);
   });
