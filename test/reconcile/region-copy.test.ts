@@ -22,7 +22,12 @@ function spec(regions: string[], overrides: Partial<RegionCopySpec> = {}): Regio
 
 describe("convergeRegionCopy", () => {
   it("adopts regions the image is in and transfers the rest in parallel", async () => {
-    const result = await convergeRegionCopy(account.rt, spec(["ams3", "nyc3", "sfo3"]), undefined, () => {});
+    // Paused until both transfers are posted, so neither can finish first however far apart the posts are in real time.
+    account.simClock.pause();
+    const converging = convergeRegionCopy(account.rt, spec(["ams3", "nyc3", "sfo3"]), undefined, () => {});
+    await until(() => account.sim.state.listActions(GOLDEN_SNAPSHOT).length === 2, "both transfers to start");
+    account.simClock.resume();
+    const result = await converging;
     expect(result).toMatchObject<Partial<RegionCopyObservation>>({
       imageId: GOLDEN_SNAPSHOT,
       availableRegions: ["ams3", "nyc3", "sfo3"],
