@@ -207,4 +207,26 @@ describe("an errored transfer", () => {
     await account.rt.client.deleteImage(GOLDEN_SNAPSHOT);
     await expect(transfer).rejects.toThrow(/was deleted while it was being transferred, so there is nothing left to copy/);
   });
+
+  it("whose region the image has all the same, copied by another pipeline meanwhile, is recorded as copied", async () => {
+    const other = runtimeFor(account.sim);
+    try {
+      account.simClock.pause();
+      account.sim.state.failNextAction(GOLDEN_SNAPSHOT);
+      const { log, lines } = collectingLog();
+      const ours = convergeRegionCopy(account.rt, spec(["ams3"]), undefined, log);
+      await until(() => transfers("ams3") === 1, "this resource's transfer to start");
+      // DigitalOcean is not documented to refuse a second transfer in flight; the simulator by default accepts it.
+      await other.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
+      account.simClock.resume();
+
+      const result = await ours;
+      expect(account.sim.state.listActions(GOLDEN_SNAPSHOT).map((a) => a.status).sort()).toEqual(["completed", "errored"]);
+      expect(result).toMatchObject({ availableRegions: ["ams3", "nyc3"], transferredRegions: ["ams3"] });
+      expect(lines).toContainEqual(expect.stringMatching(/transfer of image \d+ to ams3: .*ended errored.*, but the image is in ams3; counted as copied$/));
+    } finally {
+      account.simClock.resume();
+      await other.client.close();
+    }
+  });
 });
