@@ -5,6 +5,8 @@ import { ConfigurationError } from "./client/errors";
 import { forgetRateLimiters, tokenFingerprint } from "./client/rate-limiter";
 import type { Action } from "./api/types";
 import { ActionWatcher } from "./waiter";
+import { ImageReader } from "./reconcile/coalesce/image-reader";
+import { InFlightScan } from "./reconcile/coalesce/in-flight-scan";
 
 /** What resources work with: one client, watcher and clock per (token, endpoint) in the process. */
 export interface Runtime {
@@ -26,6 +28,10 @@ export interface Runtime {
    * same action (after one errored) keeps its own.
    */
   ongoing: Map<string, OngoingAction>;
+  /** Image reads, shared by the resources reading at the same moment. */
+  images: ImageReader;
+  /** "Which actions on this image may be in flight?", one scan of the account's actions for the images asked about at the same moment. */
+  inFlight: InFlightScan;
 }
 
 /** One start of an image action, shared by every resource of the process that asks for it while it runs. */
@@ -73,6 +79,8 @@ export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime
     clock,
     confirmAccess: () => (access ??= client.checkAccess()),
     ongoing: new Map(),
+    images: new ImageReader(client),
+    inFlight: new InFlightScan(client, clock),
   };
 }
 

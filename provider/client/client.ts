@@ -11,7 +11,8 @@ import { retry } from "./interceptors/retry";
 import { nextPagePath, PER_PAGE, type Page } from "./pagination";
 import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from "./policy/action-match";
 import { backoffDelayMs } from "./policy/backoff";
-import { MAX_IN_FLIGHT, rateLimiterFor, type RateLimiter, type RequestPriority } from "./rate-limiter";
+import { MAX_IN_FLIGHT, RateLimitWaitTooLong, rateLimiterFor, type RateLimiter, type RequestPriority } from "./rate-limiter";
+import { SendSlot } from "./send-slot";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
 import type { Action, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "../api/types";
 import { USER_AGENT } from "./user-agent";
@@ -25,6 +26,8 @@ export interface CallOptions {
    * may use the slice of the hourly budget kept for watching.
    */
   watch?: boolean;
+  /** A slot from reserveSlot: the call's first attempt is sent on it instead of queueing for the rate limit. */
+  slot?: SendSlot;
 }
 
 /** How to build a DigitalOceanClient; only `connection` is required. */
@@ -91,6 +94,7 @@ interface RequestInit {
   /** Whether sending it twice is harmless; true for every method but POST unless said otherwise. */
   idempotent?: boolean;
   priority?: RequestPriority;
+  slot?: SendSlot;
 }
 
 /**
@@ -117,6 +121,7 @@ export class DigitalOceanClient {
   private readonly callTimeoutMs: number;
   /** Aborted by close(), so calls still waiting for the rate limit or a retry end instead of reaching a closed pool. */
   private readonly closing = new AbortController();
+  private readonly limiter: RateLimiter;
 
   constructor(options: DigitalOceanClientOptions) {
     const { connection } = options;
@@ -137,7 +142,7 @@ export class DigitalOceanClient {
     };
     // Attempt timeouts run on the Clock (response-body layer), so undici's own wall-clock ones are off.
     this.pool = new Pool(this.origin, { connections: MAX_IN_FLIGHT, headersTimeout: 0, bodyTimeout: 0, connect: { timeout: CONNECT_TIMEOUT_MS } });
-    const limiter = options.limiter ?? rateLimiterFor(connection.token, this.clock);
+    const limiter = (this.limiter = options.limiter ?? rateLimiterFor(connection.token, this.clock));
     // Innermost first: each attempt is bounded, then paced; retries wrap attempts; errors are read last.
     this.dispatcher = this.pool.compose(
       responseBody({
@@ -154,7 +159,35 @@ export class DigitalOceanClient {
 
   /** Any image by id: backup, snapshot, custom or base. */
   async getImage(id: number, o?: CallOptions): Promise<Image> {
-    return this.json("GET", this.url(`/v2/images/${idSegment(id)}`), envelope("image", isImage), { signal: o?.signal });
+    return this.json("GET", this.url(`/v2/images/${idSegment(id)}`), envelope("image", isImage), { signal: o?.signal, slot: o?.slot });
+  }
+
+  /** One page of the account's own images (snapshots, custom images and, as far as DigitalOcean lists them, backups). */
+  async listPrivateImages(page: { page: number; perPage: number }, o?: CallOptions): Promise<{ images: Image[]; total: number; hasNext: boolean }> {
+    const params = new URLSearchParams({ private: "true", page: String(page.page), per_page: String(page.perPage) });
+    const result = await this.json("GET", this.url(`/v2/images?${params}`), pageOf("images", isImage), { signal: o?.signal, slot: o?.slot });
+    const total = result.meta?.total ?? result.items.length;
+    const hasNext = result.links?.pages?.next !== undefined || page.page * page.perPage < total;
+    return { images: result.items, total, hasNext };
+  }
+
+  /**
+   * Waits until the rate limit lets a request of `o.watch`'s priority go, and
+   * holds that slot for the caller's next call (CallOptions.slot), which it
+   * must make or give back with releaseUnused. A batch of reads closes at that
+   * moment: everything asked for while it waited shares the one request.
+   */
+  async reserveSlot(o?: CallOptions): Promise<SendSlot> {
+    const waits = linkedSignal(o?.signal === undefined ? [this.closing.signal] : [o.signal, this.closing.signal]);
+    const deadline = this.clock.now() + this.callTimeoutMs;
+    try {
+      return new SendSlot(await this.limiter.acquire({ deadline, signal: waits.signal, priority: priorityOf(o) }));
+    } catch (error) {
+      if (error instanceof RateLimitWaitTooLong) throw new RateLimitError("GET", "(a batch of reads)", error.waitMs, error.remainingMs, this.limiter.limits);
+      throw error;
+    } finally {
+      waits.unlink();
+    }
   }
 
   /**
@@ -207,7 +240,7 @@ export class DigitalOceanClient {
   /** One page of every action on the account, newest first. */
   async listActions(page: { page: number; perPage: number }, o?: CallOptions): Promise<{ actions: Action[]; total: number; hasNext: boolean }> {
     const params = new URLSearchParams({ page: String(page.page), per_page: String(page.perPage) });
-    const result = await this.json("GET", this.url(`/v2/actions?${params}`), pageOf("actions", isAction), { signal: o?.signal, priority: priorityOf(o) });
+    const result = await this.json("GET", this.url(`/v2/actions?${params}`), pageOf("actions", isAction), { signal: o?.signal, priority: priorityOf(o), slot: o?.slot });
     const total = result.meta?.total ?? result.items.length;
     const hasNext = result.links?.pages?.next !== undefined || page.page * page.perPage < total;
     return { actions: result.items, total, hasNext };
@@ -286,7 +319,8 @@ export class DigitalOceanClient {
     let fetched = 0;
     while (next !== undefined) {
       const current: string = next;
-      const page = await this.json("GET", current, pageOf(key, isItem), { signal: o?.signal });
+      // A reserved slot serves the first page only: the slot is taken once.
+      const page = await this.json("GET", current, pageOf(key, isItem), { signal: o?.signal, slot: o?.slot });
       fetched += page.items.length;
       yield* page.items;
       next = nextPagePath(current, page, this.origin, fetched);
@@ -321,6 +355,7 @@ export class DigitalOceanClient {
       priority: init.priority ?? "normal",
       failedAttempts: 0,
       endpointAnswered: this.answered,
+      slot: init.slot,
     };
     const options: ContextualDispatchOptions & Dispatcher.RequestOptions = {
       method,

@@ -29,13 +29,13 @@ export async function findCompleted(rt: Runtime, imageId: number, request: Image
 
 /** The newest action on the image that does what `request` asks and is still running, if any. */
 export async function findInFlight(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
-  return newest(await listImageActions(rt, imageId), request, "in-progress");
+  return newest(await rt.inFlight.actionsOf(imageId), request, "in-progress");
 }
 
 /**
  * Starts `request` on the image unless the same action is already in flight.
- * `known` is the image's action list when the caller just read it (one listing
- * serves every region of a copy). A 422 is DigitalOcean's answer to an impossible
+ * `known` is what `rt.inFlight` answered for the image when the caller just
+ * asked (one answer serves every region of a copy). A 422 is DigitalOcean's answer to an impossible
  * action (a backup already converted, a region the image already has); the bundled
  * simulator also gives it to a duplicate of a running action, which real
  * DigitalOcean is not documented to do. Either way, when the image's action list
@@ -71,7 +71,7 @@ function ongoingKey(imageId: number, request: ImageActionRequest): string {
 }
 
 async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
-  const inFlight = newest(known ?? (await listImageActions(rt, imageId)), request, "in-progress");
+  const inFlight = newest(known ?? (await rt.inFlight.actionsOf(imageId)), request, "in-progress");
   if (inFlight) {
     log(`${describeRequest(imageId, request)}: joining action ${inFlight.id} already in progress`);
     return inFlight;

@@ -2,7 +2,7 @@ import { DigitalOceanError } from "../errors";
 import type { Image, ImageActionRequest } from "../api/types";
 import type { Runtime } from "../runtime";
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
-import { describeRequest, listImageActions, startOrJoin, waitLogged } from "./actions";
+import { describeRequest, startOrJoin, waitLogged } from "./actions";
 import { IncompleteError } from "./errors";
 import { imageOrGone } from "./images";
 import type { Log } from "./progress";
@@ -54,7 +54,7 @@ export async function convergeRegionCopy(
 
   const transferredRegions = new Set(previous?.transferredRegions ?? []);
   const actionIds = new Set(previous?.actionIds ?? []);
-  const known = missing.length > 0 ? await listImageActions(rt, image.id) : [];
+  const known = missing.length > 0 ? await rt.inFlight.actionsOf(image.id) : [];
   const outcomes = await Promise.allSettled(
     missing.map(async (region) => {
       const request: ImageActionRequest = { type: "transfer", region };
