@@ -1,14 +1,19 @@
+import { createHash } from "node:crypto";
 import { scaledClock, wallClock, type Clock } from "./clock";
 import { DigitalOceanClient } from "./client/client";
 import { isLoopback, type Connection } from "./client/config";
 import { ConfigurationError } from "./client/errors";
-import { forgetRateLimiters, tokenFingerprint } from "./client/rate-limiter";
-import type { Action } from "./api/types";
+import { RequestPacer } from "./client/rate-limit/pacer";
+import type { Action, Region } from "./api/types";
 import { ActionWatcher } from "./waiter";
+import { ActionPoller } from "./waiter/poller";
 import { ImageReader } from "./reconcile/coalesce/image-reader";
 import { InFlightScan } from "./reconcile/coalesce/in-flight-scan";
 
-/** What resources work with: one client, watcher and clock per (token, endpoint) in the process. */
+/**
+ * What resources work with: one client, poller and clock per (token, endpoint)
+ * in the process, and what the resources it serves remember between them.
+ */
 export interface Runtime {
   client: DigitalOceanClient;
   watcher: ActionWatcher;
@@ -32,6 +37,17 @@ export interface Runtime {
   images: ImageReader;
   /** "Which actions on this image may be in flight?", one scan of the account's actions for the images asked about at the same moment. */
   inFlight: InFlightScan;
+  /**
+   * The account's regions: they change a few times a year, so one listing
+   * serves every resource of a `pulumi up` of hundreds of copies.
+   */
+  regions: SharedRead<Region[]>;
+  /**
+   * Tags known to exist, by lower-cased name, to the spelling DigitalOcean
+   * keeps: a stack tagging hundreds of snapshots with the same few tags
+   * creates each once, not once per snapshot.
+   */
+  knownTags: Map<string, string>;
 }
 
 /** One start of an image action, shared by every resource of the process that asks for it while it runs. */
@@ -41,46 +57,82 @@ export interface OngoingAction {
   actionId?: number;
 }
 
+/** One read shared by everyone who asks while it is pending or after it succeeded; a failed one is forgotten, so the next caller reads again. */
+export class SharedRead<T> {
+  private result: Promise<T> | undefined;
+
+  get(read: () => Promise<T>): Promise<T> {
+    if (this.result) return this.result;
+    const result = read();
+    this.result = result;
+    result.catch(() => {
+      if (this.result === result) this.result = undefined;
+    });
+    return result;
+  }
+}
+
 /** The variable that runs the provider's clock faster, to match a simulator started with the same `--time-scale`. */
 export const TIME_SCALE_VARIABLE = "DO_IMAGE_ACTIONS_TIME_SCALE";
 
-/** Memoized per token fingerprint and endpoint, so the token is never a key. */
-const runtimes = new Map<string, Runtime>();
+/** What the process shares per token: DigitalOcean's limits are per token, whatever endpoint spelling reaches it. */
+interface TokenShare {
+  clock: Clock;
+  pacer: RequestPacer;
+  /** One runtime (connection pool, poller, caches) per endpoint spelling. */
+  runtimes: Map<string, Runtime>;
+}
+
+/**
+ * The process's only module-level state, keyed by token fingerprint (never the
+ * token) and time scale: windows counted on one time line mean nothing on
+ * another. A process runs on one time line, so in practice the key is the token.
+ */
+const shares = new Map<string, TokenShare>();
 
 /**
  * The process's runtime for `connection`, created on first use. Every resource
- * in the dynamic-provider process shares it: one rate limiter, one poller, one
- * connection pool per token and endpoint. The clock is
+ * in the dynamic-provider process shares it: one poller and one connection pool
+ * per token and endpoint, one rate limiter per token. The clock is
  * `scaledClock(DO_IMAGE_ACTIONS_TIME_SCALE)` when that variable is set (to run
  * against a simulator on a scaled clock; refused for any other endpoint), else
  * the wall clock.
  */
 export function getRuntime(connection: Connection): Runtime {
-  const key = `${tokenFingerprint(connection.token)} ${connection.apiEndpoint}`;
-  let runtime = runtimes.get(key);
+  const clock = clockFromEnvironment(connection);
+  const key = `${tokenFingerprint(connection.token)} ${clock.scale}`;
+  let share = shares.get(key);
+  if (!share) {
+    share = { clock, pacer: new RequestPacer(clock), runtimes: new Map() };
+    shares.set(key, share);
+  }
+  let runtime = share.runtimes.get(connection.apiEndpoint);
   if (!runtime) {
-    const clock = clockFromEnvironment(connection);
-    const client = new DigitalOceanClient({ connection, clock, notice: (message) => console.log(`DigitalOcean API: ${message}`) });
-    runtime = createRuntime(client, clock);
-    runtimes.set(key, runtime);
+    const notice = (message: string) => console.log(`DigitalOcean API: ${message}`);
+    const client = new DigitalOceanClient({ connection, clock: share.clock, pacer: share.pacer, notice });
+    runtime = createRuntime(client, share.clock);
+    share.runtimes.set(connection.apiEndpoint, runtime);
   }
   return runtime;
 }
 
 /**
- * A runtime around `client`; getRuntime shares one per connection, tests and tools make their own.
+ * A runtime around `client` with a poller and caches of its own; getRuntime
+ * shares one per connection, tests and tools make their own.
  * @internal
  */
 export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime {
   let access: Promise<void> | undefined;
   return {
     client,
-    watcher: new ActionWatcher(client, { clock }),
+    watcher: new ActionWatcher(new ActionPoller(client, clock)),
     clock,
     confirmAccess: () => (access ??= client.checkAccess()),
     ongoing: new Map(),
     images: new ImageReader(client),
     inFlight: new InFlightScan(client, clock),
+    regions: new SharedRead(),
+    knownTags: new Map(),
   };
 }
 
@@ -89,10 +141,14 @@ export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime
  * @internal
  */
 export async function resetRuntimes(): Promise<void> {
-  const closing = [...runtimes.values()].map((r) => r.client.close());
-  runtimes.clear();
-  forgetRateLimiters();
+  const closing = [...shares.values()].flatMap((share) => [...share.runtimes.values()].map((runtime) => runtime.client.close()));
+  shares.clear();
   await Promise.all(closing);
+}
+
+/** A stable, non-reversible name for a token: safe to use as a key or to log. */
+function tokenFingerprint(token: string): string {
+  return createHash("sha256").update(token).digest("hex").slice(0, 16);
 }
 
 /**

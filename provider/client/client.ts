@@ -1,62 +1,26 @@
 import { setMaxListeners } from "node:events";
-import { errors, Pool, type Dispatcher } from "undici";
+import { errors, type Dispatcher, type Pool } from "undici";
 import { wallClock, type Clock } from "../clock";
-import type { Connection } from "./config";
-import { ApiError, NetworkError, RateLimitError, RequestTimeoutError, ResponseBodyError } from "./errors";
+import { ApiError, NetworkError, RateLimitError } from "./errors";
 import { DigitalOceanError } from "../errors";
-import { apiErrors } from "./interceptors/api-errors";
-import { rateLimit } from "./interceptors/rate-limit";
-import { responseBody } from "./interceptors/response-body";
-import { retry } from "./interceptors/retry";
-import { nextPagePath, PER_PAGE, type Page } from "./pagination";
-import { isActionStartedBy, START_TIME_TOLERANCE_MS, startedNoEarlierThan } from "./policy/action-match";
+import { linkedSignal } from "./linked-signal";
+import { hasPageAfter, itemsOfEveryPage, PER_PAGE } from "./pagination";
+import { findActionStartedBy } from "./policy/action-match";
 import { backoffDelayMs } from "./policy/backoff";
-import { MAX_IN_FLIGHT, RateLimitWaitTooLong, rateLimiterFor, type RateLimiter, type RequestPriority } from "./rate-limiter";
+import { deliveryOf, mayHaveTakenEffect } from "./policy/delivery";
+import { RateLimitWaitTooLong, RequestPacer } from "./rate-limit/pacer";
+import type { RequestPriority } from "./rate-limit/queue";
 import { SendSlot } from "./send-slot";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
-import type { Action, Image, ImageActionRequest, ImageUpdate, PageLinks, PageMeta, Region, TagResource } from "../api/types";
+import { envelope, isAction, isImage, isRegion, isTag, pageOf, readAnswer } from "./response-shapes";
+import { createTransport } from "./transport";
+import type { Action, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "../api/types";
 import { USER_AGENT } from "./user-agent";
+import type { CallOptions, DigitalOceanClientOptions } from "./options";
 
-/** Per-call options. */
-export interface CallOptions {
-  /** Cancels the call, including any wait for the rate limit or a retry. */
-  signal?: AbortSignal;
-  /**
-   * The call polls actions in flight: it goes ahead of other queued calls and
-   * may use the slice of the hourly budget kept for watching.
-   */
-  watch?: boolean;
-  /** A slot from reserveSlot: the call's first attempt is sent on it instead of queueing for the rate limit. */
-  slot?: SendSlot;
-}
+// Callers build and call the client with these; they live apart to keep this module to the calls.
+export type { CallOptions, DigitalOceanClientOptions } from "./options";
 
-/** How to build a DigitalOceanClient; only `connection` is required. */
-export interface DigitalOceanClientOptions {
-  connection: Connection;
-  /** The time line for timeouts, backoff and rate-limit windows. Default: the wall clock. */
-  clock?: Clock;
-  /** Clock ms one attempt may take, from sending to the last byte of the answer. Default 30 s, and at least 10 real seconds. */
-  requestTimeoutMs?: number;
-  /**
-   * Clock ms one call may take in all, waits for the rate limit and retries
-   * included; a rate limit that would need longer surfaces as RateLimitError.
-   * Default 65 min: long enough to wait out a spent hourly window.
-   */
-  callTimeoutMs?: number;
-  /** Default: the process-wide limiter of the connection's token. */
-  limiter?: RateLimiter;
-  userAgent?: string;
-  /** Largest response body accepted, in bytes. Default 16 MiB. */
-  maxResponseBytes?: number;
-  /** Told when the endpoint keeps the first call of the process waiting; see FIRST_ANSWER_NOTICE_MS. */
-  notice?: (message: string) => void;
-}
-
-/**
- * 30 s per attempt: DigitalOcean answers these endpoints in well under a second;
- * an attempt this slow is stuck, and retrying it (when safe) is the better bet.
- */
-const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /**
  * 65 min per call: a stack of a thousand resources spends the token's 5,000
  * requests an hour in twenty minutes, and the next slot then opens only when
@@ -65,22 +29,8 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  * next run spend the budget again.
  */
 const DEFAULT_CALL_TIMEOUT_MS = 65 * 60_000;
-/**
- * The network does not speed up with a scaled clock: whatever the scale, an
- * attempt gets at least 10 real seconds, so a loaded machine running the
- * simulator fast does not turn slow answers into spurious timeouts.
- */
-const MIN_REAL_REQUEST_TIMEOUT_MS = 10_000;
-/** 16 MiB: a page of 200 images or actions is well under 1 MiB; anything this big is not a DigitalOcean answer. */
-const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** A POST that failed ambiguously is sent at most this often in all, each time after checking it did not happen. */
 const MAX_ACTION_POSTS = 3;
-/**
- * Real ms to wait for a TCP (and TLS) connection: DigitalOcean's API accepts
- * within a second from anywhere; a host that takes longer is the wrong one or
- * unreachable, and the user should hear so soon (MAX_NOT_SENT_ATTEMPTS of these).
- */
-const CONNECT_TIMEOUT_MS = 5_000;
 /**
  * Real ms after which a call to an endpoint that has not answered yet in this
  * process is reported as still waiting, so a silent address shows in the log
@@ -100,8 +50,7 @@ interface RequestInit {
 /**
  * DigitalOcean API client for images, image actions, actions, Droplet backups,
  * regions and tags. Every request goes through undici with interceptors for the
- * cross-cutting behaviour: the token's shared rate limiter, retries of
- * transient failures, bounded body reading and DigitalOcean error parsing.
+ * cross-cutting behaviour (see transport.ts).
  */
 export class DigitalOceanClient {
   private readonly pool: Pool;
@@ -121,7 +70,7 @@ export class DigitalOceanClient {
   private readonly callTimeoutMs: number;
   /** Aborted by close(), so calls still waiting for the rate limit or a retry end instead of reaching a closed pool. */
   private readonly closing = new AbortController();
-  private readonly limiter: RateLimiter;
+  private readonly pacer: RequestPacer;
 
   constructor(options: DigitalOceanClientOptions) {
     const { connection } = options;
@@ -140,21 +89,16 @@ export class DigitalOceanClient {
       "user-agent": options.userAgent ?? USER_AGENT,
       accept: "application/json",
     };
-    // Attempt timeouts run on the Clock (response-body layer), so undici's own wall-clock ones are off.
-    this.pool = new Pool(this.origin, { connections: MAX_IN_FLIGHT, headersTimeout: 0, bodyTimeout: 0, connect: { timeout: CONNECT_TIMEOUT_MS } });
-    const limiter = (this.limiter = options.limiter ?? rateLimiterFor(connection.token, this.clock));
-    // Innermost first: each attempt is bounded, then paced; retries wrap attempts; errors are read last.
-    this.dispatcher = this.pool.compose(
-      responseBody({
-        clock: this.clock,
-        timeoutMs: options.requestTimeoutMs ?? Math.max(DEFAULT_REQUEST_TIMEOUT_MS, MIN_REAL_REQUEST_TIMEOUT_MS / this.clock.scale),
-        maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-        endpoint: this.endpoint,
-      }),
-      rateLimit(limiter),
-      retry({ clock: this.clock }),
-      apiErrors({ clock: this.clock, limits: limiter.limits }),
-    );
+    const transport = createTransport({
+      origin: this.origin,
+      clock: this.clock,
+      pacer: (this.pacer = options.pacer ?? new RequestPacer(this.clock)),
+      endpoint: this.endpoint,
+      requestTimeoutMs: options.requestTimeoutMs,
+      maxResponseBytes: options.maxResponseBytes,
+    });
+    this.pool = transport.pool;
+    this.dispatcher = transport.dispatcher;
   }
 
   /** Any image by id: backup, snapshot, custom or base. */
@@ -167,8 +111,7 @@ export class DigitalOceanClient {
     const params = new URLSearchParams({ private: "true", page: String(page.page), per_page: String(page.perPage) });
     const result = await this.json("GET", this.url(`/v2/images?${params}`), pageOf("images", isImage), { signal: o?.signal, slot: o?.slot });
     const total = result.meta?.total ?? result.items.length;
-    const hasNext = result.links?.pages?.next !== undefined || page.page * page.perPage < total;
-    return { images: result.items, total, hasNext };
+    return { images: result.items, total, hasNext: hasPageAfter(result, page.page, page.perPage, total) };
   }
 
   /**
@@ -181,9 +124,9 @@ export class DigitalOceanClient {
     const waits = linkedSignal(o?.signal === undefined ? [this.closing.signal] : [o.signal, this.closing.signal]);
     const deadline = this.clock.now() + this.callTimeoutMs;
     try {
-      return new SendSlot(await this.limiter.acquire({ deadline, signal: waits.signal, priority: priorityOf(o) }));
+      return new SendSlot(await this.pacer.acquire({ deadline, signal: waits.signal, priority: priorityOf(o) }));
     } catch (error) {
-      if (error instanceof RateLimitWaitTooLong) throw new RateLimitError("GET", "(a batch of reads)", error.waitMs, error.remainingMs, this.limiter.limits);
+      if (error instanceof RateLimitWaitTooLong) throw new RateLimitError("GET", "(a batch of reads)", error.waitMs, error.remainingMs, this.pacer.limits);
       throw error;
     } finally {
       waits.unlink();
@@ -212,7 +155,7 @@ export class DigitalOceanClient {
 
   /** The image's actions, newest first, page by page as iteration proceeds. */
   listImageActions(imageId: number, o?: CallOptions): AsyncIterable<Action> {
-    return this.paginate(`/v2/images/${idSegment(imageId)}/actions`, new URLSearchParams(), "actions", isAction, o);
+    return this.paginate(`/v2/images/${idSegment(imageId)}/actions`, "actions", isAction, o);
   }
 
   /**
@@ -229,8 +172,8 @@ export class DigitalOceanClient {
       try {
         return await this.json("POST", path, envelope("action", isAction), { body: request, signal: o?.signal, idempotent: false, priority: "start" });
       } catch (error) {
-        if (!isAmbiguous(error) || post >= MAX_ACTION_POSTS || o?.signal?.aborted) throw error;
-        const created = await this.findActionStartedBy(imageId, request, firstSentAt, o);
+        if (!mayHaveTakenEffect(deliveryOf(error)) || post >= MAX_ACTION_POSTS || o?.signal?.aborted) throw error;
+        const created = await findActionStartedBy(this.listImageActions(imageId, o), request, firstSentAt);
         if (created) return created;
         await this.clock.sleep(backoffDelayMs(post), o?.signal);
       }
@@ -242,8 +185,7 @@ export class DigitalOceanClient {
     const params = new URLSearchParams({ page: String(page.page), per_page: String(page.perPage) });
     const result = await this.json("GET", this.url(`/v2/actions?${params}`), pageOf("actions", isAction), { signal: o?.signal, priority: priorityOf(o), slot: o?.slot });
     const total = result.meta?.total ?? result.items.length;
-    const hasNext = result.links?.pages?.next !== undefined || page.page * page.perPage < total;
-    return { actions: result.items, total, hasNext };
+    return { actions: result.items, total, hasNext: hasPageAfter(result, page.page, page.perPage, total) };
   }
 
   /** One action by id. */
@@ -253,13 +195,13 @@ export class DigitalOceanClient {
 
   /** The Droplet's backups (DigitalOcean lists them oldest first). */
   listDropletBackups(dropletId: number, o?: CallOptions): AsyncIterable<Image> {
-    return this.paginate(`/v2/droplets/${idSegment(dropletId)}/backups`, new URLSearchParams(), "backups", isImage, o);
+    return this.paginate(`/v2/droplets/${idSegment(dropletId)}/backups`, "backups", isImage, o);
   }
 
   /** Every region, all pages. */
   async listRegions(o?: CallOptions): Promise<Region[]> {
     const regions: Region[] = [];
-    for await (const region of this.paginate("/v2/regions", new URLSearchParams(), "regions", isRegion, o)) regions.push(region);
+    for await (const region of this.paginate("/v2/regions", "regions", isRegion, o)) regions.push(region);
     return regions;
   }
 
@@ -275,7 +217,7 @@ export class DigitalOceanClient {
 
   /** Every tag on the account, page by page as iteration proceeds. */
   listTags(o?: CallOptions): AsyncIterable<{ name: string }> {
-    return this.paginate("/v2/tags", new URLSearchParams(), "tags", isTag, o);
+    return this.paginate("/v2/tags", "tags", isTag, o);
   }
 
   /** Tags resources; tagging twice is harmless, so this is retried like a PUT. */
@@ -303,46 +245,17 @@ export class DigitalOceanClient {
     return `${this.basePath}${path}`;
   }
 
-  /** Finds, newest first, the action an ambiguous POST sent at `sentAt` asked for, if the server created it. */
-  private async findActionStartedBy(imageId: number, request: ImageActionRequest, sentAt: number, o?: CallOptions): Promise<Action | undefined> {
-    for await (const action of this.listImageActions(imageId, o)) {
-      if (isActionStartedBy(action, request, sentAt)) return action;
-      // Newest first: once actions predate the POST, ours cannot come later in the list.
-      if (!startedNoEarlierThan(action, sentAt - START_TIME_TOLERANCE_MS)) return undefined;
-    }
-    return undefined;
-  }
-
-  private async *paginate<T>(path: string, params: URLSearchParams, key: string, isItem: (v: unknown) => v is T, o?: CallOptions): AsyncGenerator<T> {
-    params.set("per_page", String(PER_PAGE));
-    let next: string | undefined = this.url(`${path}?${params}`);
-    let fetched = 0;
-    while (next !== undefined) {
-      const current: string = next;
-      // A reserved slot serves the first page only: the slot is taken once.
-      const page = await this.json("GET", current, pageOf(key, isItem), { signal: o?.signal, slot: o?.slot });
-      fetched += page.items.length;
-      yield* page.items;
-      next = nextPagePath(current, page, this.origin, fetched);
-    }
+  /** Every `key` item of the collection at `path`, in pages of the largest size. */
+  private paginate<T>(path: string, key: string, isItem: (v: unknown) => v is T, o?: CallOptions): AsyncGenerator<T> {
+    const first = this.url(`${path}?per_page=${PER_PAGE}`);
+    // A reserved slot serves the first page only: the slot is taken once.
+    return itemsOfEveryPage(first, (target) => this.json("GET", target, pageOf(key, isItem), { signal: o?.signal, slot: o?.slot }), this.origin);
   }
 
   /** Sends the request and reads a JSON answer of the shape `read` accepts. */
   private async json<T>(method: Dispatcher.HttpMethod, target: string, read: (body: unknown) => T | undefined, init: RequestInit): Promise<T> {
     const { status, text } = await this.send(method, target, init);
-    const shownPath = target.split("?")[0];
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (error) {
-      const detail = text.trim() === "" ? "the body is empty" : "the body is not JSON";
-      throw new ResponseBodyError("not-json", status, method, shownPath, `${detail} (expected a JSON object)`, { cause: error });
-    }
-    const value = read(body);
-    if (value === undefined) {
-      throw new ResponseBodyError("wrong-shape", status, method, shownPath, "the JSON does not have the shape DigitalOcean documents for this endpoint");
-    }
-    return value;
+    return readAnswer(text, read, { status, method, path: target.split("?")[0] });
   }
 
   /** Sends one request through the interceptors; resolves with the 2xx answer's status and text. */
@@ -397,29 +310,6 @@ export class DigitalOceanClient {
   }
 }
 
-/**
- * A signal aborted with the reason of the first of `sources` to abort. Unlike
- * AbortSignal.any it lets go of them once the call ends, so the client's
- * long-lived close signal does not keep an entry for every call ever made.
- */
-function linkedSignal(sources: AbortSignal[]): { signal: AbortSignal; unlink(): void } {
-  const linked = new AbortController();
-  const onAbort = (event: Event) => linked.abort((event.target as AbortSignal).reason);
-  for (const source of sources) {
-    if (source.aborted) linked.abort(source.reason);
-    else source.addEventListener("abort", onAbort, { once: true });
-  }
-  return { signal: linked.signal, unlink: () => sources.forEach((source) => source.removeEventListener("abort", onAbort)) };
-}
-
-/** Failures after which a POST may or may not have been processed. */
-function isAmbiguous(error: unknown): boolean {
-  if (error instanceof ApiError) return error.status >= 500;
-  // Refused, or held back because the client closed: the server never saw it.
-  if (error instanceof NetworkError) return error.code !== "ECONNREFUSED" && error.code !== "UND_ERR_CLOSED";
-  return error instanceof RequestTimeoutError || error instanceof ResponseBodyError;
-}
-
 function priorityOf(o: CallOptions | undefined): RequestPriority {
   return o?.watch ? "watch" : "normal";
 }
@@ -427,28 +317,4 @@ function priorityOf(o: CallOptions | undefined): RequestPriority {
 function idSegment(id: number): string {
   if (!Number.isSafeInteger(id) || id <= 0) throw new RangeError(`expected a positive integer id, got ${id}`);
   return String(id);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-const isImage = (v: unknown): v is Image => isObject(v) && typeof v.id === "number" && Array.isArray(v.regions);
-const isAction = (v: unknown): v is Action => isObject(v) && typeof v.id === "number" && typeof v.status === "string" && typeof v.type === "string";
-const isTag = (v: unknown): v is { name: string } => isObject(v) && typeof v.name === "string";
-const isRegion = (v: unknown): v is Region => isObject(v) && typeof v.slug === "string";
-
-/** Reads `{ [key]: T }`. */
-function envelope<T>(key: string, is: (v: unknown) => v is T): (body: unknown) => T | undefined {
-  return (body) => (isObject(body) && is(body[key]) ? (body[key] as T) : undefined);
-}
-
-/** Reads `{ [key]: T[], links?, meta? }`. */
-function pageOf<T>(key: string, is: (v: unknown) => v is T): (body: unknown) => Page<T> | undefined {
-  return (body) => {
-    if (!isObject(body)) return undefined;
-    const items = body[key];
-    if (!Array.isArray(items) || !items.every(is)) return undefined;
-    return { items, links: isObject(body.links) ? (body.links as PageLinks) : undefined, meta: isObject(body.meta) ? (body.meta as unknown as PageMeta) : undefined };
-  };
 }

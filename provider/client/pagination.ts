@@ -33,3 +33,24 @@ export function nextPagePath(currentPath: string, page: Page<unknown>, apiOrigin
   url.searchParams.set("page", String(current + 1));
   return `${url.pathname}${url.search}`;
 }
+
+/**
+ * Every item of a collection, page by page as iteration proceeds: `fetchPage`
+ * reads the page at a request target, starting at `firstTarget`.
+ */
+export async function* itemsOfEveryPage<T>(firstTarget: string, fetchPage: (target: string) => Promise<Page<T>>, apiOrigin: string): AsyncGenerator<T> {
+  let next: string | undefined = firstTarget;
+  let fetched = 0;
+  while (next !== undefined) {
+    const current: string = next;
+    const page = await fetchPage(current);
+    fetched += page.items.length;
+    yield* page.items;
+    next = nextPagePath(current, page, apiOrigin, fetched);
+  }
+}
+
+/** Whether a page after page number `pageNumber` of `perPage` items exists, by its next link or by the total. */
+export function hasPageAfter(page: Page<unknown>, pageNumber: number, perPage: number, total: number): boolean {
+  return page.links?.pages?.next !== undefined || pageNumber * perPage < total;
+}

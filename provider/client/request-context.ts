@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import type { RequestPriority } from "./rate-limiter";
+import type { RequestPriority } from "./rate-limit/queue";
 import type { SendSlot } from "./send-slot";
 
 /**

@@ -1,4 +1,4 @@
-import type { RateLimitPermit } from "./rate-limiter";
+import type { SendPermit } from "./rate-limit/pacer";
 
 /**
  * A rate-limit slot granted before the caller has decided what to send with
@@ -7,10 +7,10 @@ import type { RateLimitPermit } from "./rate-limiter";
  * given the slot uses it; retries queue as usual.
  */
 export class SendSlot {
-  constructor(private permit: RateLimitPermit | undefined) {}
+  constructor(private permit: SendPermit | undefined) {}
 
   /** The permit, once: the attempt that takes it releases it. */
-  take(): RateLimitPermit | undefined {
+  take(): SendPermit | undefined {
     const permit = this.permit;
     this.permit = undefined;
     return permit;

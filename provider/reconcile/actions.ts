@@ -1,14 +1,9 @@
 import { ApiError } from "../client/errors";
+import { matchesRequest, newestMatching } from "../client/policy/action-match";
 import { DigitalOceanError } from "../errors";
 import type { Action, ImageActionRequest } from "../api/types";
 import type { OngoingAction, Runtime } from "../runtime";
 import { throttledProgress, type Log } from "./progress";
-
-/** True when `action` is the kind of action `request` would start on its image. */
-function sameKind(action: Action, request: ImageActionRequest): boolean {
-  if (action.type !== request.type) return false;
-  return request.type !== "transfer" || action.region_slug === request.region;
-}
 
 /** Every action on the image, newest first. */
 export async function listImageActions(rt: Runtime, imageId: number): Promise<Action[]> {
@@ -17,19 +12,14 @@ export async function listImageActions(rt: Runtime, imageId: number): Promise<Ac
   return actions;
 }
 
-/** The newest action in `actions` with `status` that does what `request` asks, if any. */
-function newest(actions: readonly Action[], request: ImageActionRequest, status: Action["status"]): Action | undefined {
-  return actions.find((action) => action.status === status && sameKind(action, request));
-}
-
 /** The newest completed action on the image that does what `request` asks, if any. */
 export async function findCompleted(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
-  return newest(await listImageActions(rt, imageId), request, "completed");
+  return newestMatching(await listImageActions(rt, imageId), request, "completed");
 }
 
 /** The newest action on the image that does what `request` asks and is still running, if any. */
 export async function findInFlight(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
-  return newest(await rt.inFlight.actionsOf(imageId), request, "in-progress");
+  return newestMatching(await rt.inFlight.actionsOf(imageId), request, "in-progress");
 }
 
 /**
@@ -71,7 +61,7 @@ function ongoingKey(imageId: number, request: ImageActionRequest): string {
 }
 
 async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
-  const inFlight = newest(known ?? (await rt.inFlight.actionsOf(imageId)), request, "in-progress");
+  const inFlight = newestMatching(known ?? (await rt.inFlight.actionsOf(imageId)), request, "in-progress");
   if (inFlight) {
     log(`${describeRequest(imageId, request)}: joining action ${inFlight.id} already in progress`);
     return inFlight;
@@ -79,7 +69,7 @@ async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: 
   try {
     const action = await rt.client.startImageAction(imageId, request);
     // Waiting for an action that is not the one asked for would report work as done that never happened.
-    if (action.resource_id !== imageId || !sameKind(action, request)) throw foreignAction(imageId, request, action);
+    if (action.resource_id !== imageId || !matchesRequest(action, request)) throw foreignAction(imageId, request, action);
     log(`${describeRequest(imageId, request)}: started action ${action.id}`);
     return action;
   } catch (error) {
@@ -88,7 +78,7 @@ async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: 
     // because the work is done ("already available", "not a backup"), so a
     // completed action of the same kind counts too.
     const current = await listImageActions(rt, imageId);
-    const raced = newest(current, request, "in-progress") ?? newest(current, request, "completed");
+    const raced = newestMatching(current, request, "in-progress") ?? newestMatching(current, request, "completed");
     if (!raced) throw error;
     log(`${describeRequest(imageId, request)}: joining action ${raced.id} started concurrently elsewhere`);
     return raced;

@@ -2,20 +2,9 @@ import type { Region } from "../api/types";
 import type { Runtime } from "../runtime";
 import { DigitalOceanError } from "../errors";
 
-/**
- * Regions change a few times a year; one listing per provider process serves
- * every resource in a `pulumi up` of hundreds of copies.
- */
-const cache = new WeakMap<Runtime, Promise<Region[]>>();
-
+/** The account's regions, read once per runtime (see Runtime.regions). */
 function listRegions(rt: Runtime): Promise<Region[]> {
-  const cached = cache.get(rt);
-  if (cached) return cached;
-  const regions = rt.client.listRegions();
-  // A failed listing is not remembered: the next resource asks again.
-  regions.catch(() => cache.delete(rt));
-  cache.set(rt, regions);
-  return regions;
+  return rt.regions.get(() => rt.client.listRegions());
 }
 
 /**

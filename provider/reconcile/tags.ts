@@ -3,13 +3,6 @@ import type { TagResource } from "../api/types";
 import type { Runtime } from "../runtime";
 
 /**
- * Tags known to exist, per runtime, by lower-cased name to the spelling
- * DigitalOcean keeps: a stack tagging hundreds of snapshots with the same few
- * tags creates each once, not once per snapshot.
- */
-const knownTags = new WeakMap<Runtime, Map<string, string>>();
-
-/**
  * Makes the image carry exactly `wanted` tags. DigitalOcean tags resources
  * through the tag, not the image, and a tag must exist before it is used.
  * Returns whether anything was written.
@@ -34,8 +27,7 @@ export async function syncTags(
 
 /** Tags the image with `tag`, creating the tag if needed; returns the spelling DigitalOcean keeps. */
 async function tagImage(rt: Runtime, tag: string, ref: TagResource[], log?: (message: string) => void): Promise<string> {
-  const known = knownTags.get(rt) ?? new Map<string, string>();
-  knownTags.set(rt, known);
+  const known = rt.knownTags;
   const key = tag.toLowerCase();
   const spelled = known.get(key);
   if (spelled !== undefined) {

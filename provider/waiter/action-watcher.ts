@@ -1,8 +1,7 @@
-import { wallClock, type Clock } from "../clock";
-import type { DigitalOceanClient } from "../client/client";
+import type { Clock } from "../clock";
 import type { Action } from "../api/types";
 import { ActionErroredError, ActionTimeoutError } from "./errors";
-import { pollerFor, type ActionPoller, type Watch } from "./poller";
+import type { ActionPoller, Watch } from "./poller";
 import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from "./policy/poll-interval";
 
 /** How long and how to wait for one action. */
@@ -16,8 +15,6 @@ export interface WaitOptions {
 
 /** Options of an ActionWatcher. */
 export interface ActionWatcherOptions {
-  /** Default: the wall clock. */
-  clock?: Clock;
   /** First poll interval, in clock ms. Default 2 s. */
   minIntervalMs?: number;
   /** Longest poll interval, in clock ms. Default 30 s. */
@@ -25,9 +22,9 @@ export interface ActionWatcherOptions {
 }
 
 /**
- * Waits for DigitalOcean actions to finish. Every watcher on the same client
- * shares the client's one poller, so any number of concurrent waits costs about
- * one request per polling tick.
+ * Waits for DigitalOcean actions to finish, on the poller's clock. Every wait
+ * of every watcher built on one poller is served by it, so any number of
+ * concurrent waits costs about one request per polling tick.
  */
 export class ActionWatcher {
   private readonly clock: Clock;
@@ -35,9 +32,9 @@ export class ActionWatcher {
   private readonly minIntervalMs: number;
   private readonly maxIntervalMs: number;
 
-  constructor(client: DigitalOceanClient, options: ActionWatcherOptions = {}) {
-    this.clock = options.clock ?? wallClock;
-    this.poller = pollerFor(client, this.clock);
+  constructor(poller: ActionPoller, options: ActionWatcherOptions = {}) {
+    this.poller = poller;
+    this.clock = poller.clock;
     this.minIntervalMs = options.minIntervalMs ?? MIN_POLL_INTERVAL_MS;
     this.maxIntervalMs = Math.max(this.minIntervalMs, options.maxIntervalMs ?? MAX_POLL_INTERVAL_MS);
   }

@@ -13,6 +13,9 @@ import { nextPollInterval } from "./policy/poll-interval";
  */
 const EARLY_LOOK_SHARE = 0.25;
 
+/** What the poller reads actions through: the client's two action reads. */
+export type ActionSource = Pick<DigitalOceanClient, "listActions" | "getAction">;
+
 /** One wait's interest in an action. */
 export interface Watch {
   readonly actionId: number;
@@ -40,13 +43,18 @@ export class ActionPoller {
   private readonly watches = new Map<number, Set<Watch>>();
   /** Aborting it cancels the sleep until the next tick. */
   private sleep: AbortController | undefined;
-  /** Aborting it cancels the current tick's requests, queued or in flight. */
-  private polling: AbortController | undefined;
+  /**
+   * One per request of the current tick, queued or in flight: aborting them
+   * cancels the tick. Each request gets a signal of its own, so a tick of many
+   * lookups adds no pile of listeners to one signal.
+   */
+  private readonly requests = new Set<AbortController>();
   private ticking = false;
 
   constructor(
-    private readonly client: DigitalOceanClient,
-    private readonly clock: Clock,
+    private readonly client: ActionSource,
+    /** The time line of every watch's `dueAt`, shared with the watchers that add them. */
+    readonly clock: Clock,
   ) {}
 
   add(watch: Watch): void {
@@ -61,7 +69,7 @@ export class ActionPoller {
     set?.delete(watch);
     if (set?.size === 0) this.watches.delete(watch.actionId);
     // Nobody is left to read the answers: a poll still queued for the rate limit would only spend it (or keep a timer alive).
-    if (this.watches.size === 0) this.polling?.abort();
+    if (this.watches.size === 0) for (const request of this.requests) request.abort();
     this.reschedule();
   }
 
@@ -91,12 +99,11 @@ export class ActionPoller {
 
   private async tick(): Promise<void> {
     this.ticking = true;
-    const polling = (this.polling = new AbortController());
     try {
       const now = this.clock.now();
       const isDue = (w: Watch) => w.dueAt - w.intervalMs * EARLY_LOOK_SHARE <= now;
       const due = new Set(this.allWatches().filter(isDue).map((w) => w.actionId));
-      if (due.size > 0) await this.look(due, polling.signal);
+      if (due.size > 0) await this.look(due);
       for (const watch of this.allWatches()) {
         if (!isDue(watch)) continue;
         watch.intervalMs = nextPollInterval(watch.intervalMs, { minMs: watch.minIntervalMs, maxMs: watch.maxIntervalMs });
@@ -104,19 +111,18 @@ export class ActionPoller {
       }
     } finally {
       this.ticking = false;
-      this.polling = undefined;
       this.reschedule();
     }
   }
 
   /** Fetches news of the `due` actions (and of any other watched action that shows up on the way). */
-  private async look(due: Set<number>, signal: AbortSignal): Promise<void> {
+  private async look(due: Set<number>): Promise<void> {
     const missing = new Set(due);
     let page = 1;
     try {
       // More pages pay off only while one page may serve several missing actions at once.
       for (let hasNext = true; hasNext && (page === 1 || missing.size >= 2) && page <= due.size; page++) {
-        const result = await this.client.listActions({ page, perPage: PER_PAGE }, { watch: true, signal });
+        const result = await this.request((signal) => this.client.listActions({ page, perPage: PER_PAGE }, { watch: true, signal }));
         for (const action of result.actions) {
           missing.delete(action.id);
           this.deliver(action);
@@ -130,14 +136,25 @@ export class ActionPoller {
       this.failOnPermanent(error, due);
       return;
     }
-    await Promise.all([...missing].map((id) => this.lookOne(id, signal)));
+    await Promise.all([...missing].map((id) => this.lookOne(id)));
   }
 
-  private async lookOne(id: number, signal: AbortSignal): Promise<void> {
+  private async lookOne(id: number): Promise<void> {
     try {
-      this.deliver(await this.client.getAction(id, { watch: true, signal }));
+      this.deliver(await this.request((signal) => this.client.getAction(id, { watch: true, signal })));
     } catch (error) {
       this.failOnPermanent(error, new Set([id]));
+    }
+  }
+
+  /** Sends one request of the tick, cancelled with the others when nothing is left to watch. */
+  private async request<T>(send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const request = new AbortController();
+    this.requests.add(request);
+    try {
+      return await send(request.signal);
+    } finally {
+      this.requests.delete(request);
     }
   }
 
@@ -155,13 +172,4 @@ export class ActionPoller {
     if (!permanent) return;
     for (const id of ids) for (const watch of [...(this.watches.get(id) ?? [])]) watch.fail(error);
   }
-}
-
-const pollers = new WeakMap<DigitalOceanClient, ActionPoller>();
-
-/** The one poller of `client`, shared by every ActionWatcher built on it. */
-export function pollerFor(client: DigitalOceanClient, clock: Clock): ActionPoller {
-  let poller = pollers.get(client);
-  if (!poller) pollers.set(client, (poller = new ActionPoller(client, clock)));
-  return poller;
 }

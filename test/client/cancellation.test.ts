@@ -1,5 +1,5 @@
 import { NetworkError } from "../../provider/client/errors";
-import { RateLimiter } from "../../provider/client/rate-limiter";
+import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import { wallClock } from "../../provider/clock";
 import type { Simulator } from "../../provider/simulator";
 import { clientFor, countingClock, seededSimulator, settle, SNAPSHOT } from "./helpers";
@@ -9,7 +9,7 @@ import { clientFor, countingClock, seededSimulator, settle, SNAPSHOT } from "./h
 test("aborting the only request queued behind a full window ends the limiter's sleep", async () => {
   // On the wall clock the window stays full for a real minute, far longer than the test.
   const clock = countingClock(wallClock);
-  const limiter = new RateLimiter(clock, { perMinute: 1, perHour: 1_000 });
+  const limiter = new RequestPacer(clock, { perMinute: 1, perHour: 1_000 });
   (await limiter.acquire({ deadline: Infinity })).release({ status: 200 });
   const cancel = new AbortController();
   const queued = limiter.acquire({ deadline: Infinity, signal: cancel.signal });
@@ -33,8 +33,8 @@ describe("closing the client", () => {
   test("rejects its calls still queued for the rate limit instead of sending them to the closed pool later", async () => {
     sim = await seededSimulator({ timeScale: 1 });
     const clock = countingClock(sim.clock);
-    const limiter = new RateLimiter(clock, { perMinute: 1, perHour: 1_000 });
-    const client = clientFor(sim, { clock, limiter });
+    const limiter = new RequestPacer(clock, { perMinute: 1, perHour: 1_000 });
+    const client = clientFor(sim, { clock, pacer: limiter });
     await client.getImage(SNAPSHOT);
     const queued = client.getImage(SNAPSHOT).catch((e: unknown) => e);
     while (limiter.usage().queued === 0) await settle();

@@ -3,7 +3,7 @@ import { inspect } from "node:util";
 import { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError, NetworkError, ResponseBodyError } from "../../provider/client/errors";
 import { DigitalOceanError } from "../../provider/errors";
-import { RateLimiter } from "../../provider/client/rate-limiter";
+import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import { scaledClock } from "../../provider/clock";
 import { BACKUPS, clientFor, DROPLET, hostileServer, seededSimulator, SNAPSHOT } from "./helpers";
 
@@ -26,7 +26,7 @@ const clock = scaledClock(0.001);
  */
 const ANSWER_TIME_MS = 500_000;
 const clientOf = (url: string, maxResponseBytes?: number) =>
-  new DigitalOceanClient({ connection: { token: TOKEN, apiEndpoint: url }, clock, limiter: new RateLimiter(clock), requestTimeoutMs: ANSWER_TIME_MS, maxResponseBytes });
+  new DigitalOceanClient({ connection: { token: TOKEN, apiEndpoint: url }, clock, pacer: new RequestPacer(clock), requestTimeoutMs: ANSWER_TIME_MS, maxResponseBytes });
 
 async function failureFrom(respond: (req: IncomingMessage, res: ServerResponse) => void, call: (c: DigitalOceanClient) => Promise<unknown>, maxBytes?: number) {
   const hostile = await hostileServer(respond);
@@ -213,7 +213,7 @@ test("pagination follows links across pages with 200 per page", async () => {
 
 test("an abort signal cancels a call waiting for the rate limit", async () => {
   const sim = await seededSimulator({ rateLimit: { perMinute: 1, perHour: 100 } });
-  const client = clientFor(sim, { limiter: new RateLimiter(sim.clock, { perMinute: 1, perHour: 100 }) });
+  const client = clientFor(sim, { pacer: new RequestPacer(sim.clock, { perMinute: 1, perHour: 100 }) });
   try {
     await client.getImage(SNAPSHOT);
     const controller = new AbortController();

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError, RequestTimeoutError, NetworkError } from "../../provider/client/errors";
-import { RateLimiter } from "../../provider/client/rate-limiter";
+import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import { scaledClock } from "../../provider/clock";
 import type { Simulator } from "../../provider/simulator";
 import { BACKUPS, clientFor, hostileServer, seededSimulator, SNAPSHOT } from "./helpers";
@@ -185,7 +185,7 @@ test("429s waited out do not use up the attempts: a 503 after several of them is
     else res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ image: { id: SNAPSHOT, regions: ["nyc3"] } }));
   });
   const clock = scaledClock(0.001);
-  const scriptedClient = new DigitalOceanClient({ connection: { token: "t", apiEndpoint: scripted.url }, clock, limiter: new RateLimiter(clock) });
+  const scriptedClient = new DigitalOceanClient({ connection: { token: "t", apiEndpoint: scripted.url }, clock, pacer: new RequestPacer(clock) });
   try {
     await expect(scriptedClient.getImage(SNAPSHOT)).resolves.toMatchObject({ id: SNAPSHOT });
     expect(scripted.hits()).toBe(9);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { DigitalOceanClient, type DigitalOceanClientOptions } from "../../provider/client/client";
-import { RateLimiter } from "../../provider/client/rate-limiter";
+import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import type { Clock } from "../../provider/clock";
 import { startSimulator, type SimulatorOptions, type Simulator } from "../../provider/simulator";
 
@@ -35,9 +35,20 @@ export function clientFor(sim: Simulator, options: Partial<DigitalOceanClientOpt
   return new DigitalOceanClient({
     connection: { token: sim.token, apiEndpoint: sim.url },
     clock: sim.clock,
-    limiter: new RateLimiter(sim.clock),
+    pacer: new RequestPacer(sim.clock),
     ...options,
   });
+}
+
+/** The most requests the simulator saw in any sliding minute of its clock. */
+export function maxPerSlidingMinute(times: number[]): number {
+  let max = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end++) {
+    while (times[end] - times[start] >= 60_000) start++;
+    max = Math.max(max, end - start + 1);
+  }
+  return max;
 }
 
 /** `clock`, counting its sleeps not yet over: each is a timer that would keep the process alive. */

@@ -1,7 +1,5 @@
-import { errors } from "undici";
-import { classify } from "../../provider/client/interceptors/retry";
 import { nextPagePath } from "../../provider/client/pagination";
-import { isActionStartedBy, START_TIME_TOLERANCE_MS } from "../../provider/client/policy/action-match";
+import { isActionStartedBy, matchesRequest, newestMatching, START_TIME_TOLERANCE_MS } from "../../provider/client/policy/action-match";
 import { BACKOFF_CAP_MS, backoffDelayMs, MAX_ATTEMPTS, MAX_NOT_SENT_ATTEMPTS } from "../../provider/client/policy/backoff";
 import { retryDecision } from "../../provider/client/policy/retry-decision";
 import type { Action } from "../../provider/api/types";
@@ -47,13 +45,9 @@ describe("retry decision", () => {
     expect(MAX_NOT_SENT_ATTEMPTS).toBeLessThan(MAX_ATTEMPTS);
     expect(retryDecision({ kind: "status", status: 503 }, { idempotent: true, attempt: MAX_ATTEMPTS }).retry).toBe(false);
   });
-  test("a closed or destroyed client is a fatal failure, not one to retry", () => {
-    expect(classify(new errors.ClientClosedError())).toEqual({ kind: "fatal" });
-    expect(classify(new errors.ClientDestroyedError())).toEqual({ kind: "fatal" });
-  });
 });
 
-describe("matching an action after an ambiguous POST", () => {
+describe("matching actions to requests", () => {
   const sentAt = Date.parse("2025-06-01T12:00:00Z");
   const action = (over: Partial<Action>): Action => ({
     id: 1, status: "in-progress", type: "transfer", started_at: "2025-06-01T12:00:01Z", completed_at: null,
@@ -68,6 +62,23 @@ describe("matching an action after an ambiguous POST", () => {
     const early = new Date(sentAt - START_TIME_TOLERANCE_MS - 1_000).toISOString();
     expect(isActionStartedBy(action({ started_at: early }), { type: "transfer", region: "ams3" }, sentAt)).toBe(false);
     expect(isActionStartedBy(action({ type: "convert", region_slug: "nyc3" }), { type: "convert" }, sentAt)).toBe(true);
+  });
+  test("an action does what a request asks when the type matches and, for a transfer, the target region", () => {
+    expect(matchesRequest(action({}), { type: "transfer", region: "ams3" })).toBe(true);
+    expect(matchesRequest(action({ region_slug: "sfo3" }), { type: "transfer", region: "ams3" })).toBe(false);
+    expect(matchesRequest(action({ type: "convert", region_slug: "nyc3" }), { type: "convert" })).toBe(true);
+    expect(matchesRequest(action({ type: "convert" }), { type: "transfer", region: "ams3" })).toBe(false);
+  });
+  test("the newest matching action of a status is the first in a list given newest first", () => {
+    const listed = [
+      action({ id: 5, region_slug: "sfo3" }),
+      action({ id: 4, status: "completed" }),
+      action({ id: 3 }),
+      action({ id: 2 }),
+    ];
+    expect(newestMatching(listed, { type: "transfer", region: "ams3" }, "in-progress")?.id).toBe(3);
+    expect(newestMatching(listed, { type: "transfer", region: "ams3" }, "completed")?.id).toBe(4);
+    expect(newestMatching(listed, { type: "transfer", region: "lon1" }, "in-progress")).toBeUndefined();
   });
 });
 

@@ -1,30 +1,17 @@
-import { DigitalOceanClient } from "../../provider/client/client";
-import { rateLimiterFor, forgetRateLimiters, MAX_IN_FLIGHT, RateLimiter, type RateLimitPermit } from "../../provider/client/rate-limiter";
+import { MAX_IN_FLIGHT, RequestPacer, type SendPermit } from "../../provider/client/rate-limit/pacer";
 import { RateLimitError } from "../../provider/client/errors";
-import { scaledClock } from "../../provider/clock";
 import type { Simulator } from "../../provider/simulator";
-import { clientFor, seededSimulator, SNAPSHOT } from "./helpers";
+import { clientFor, maxPerSlidingMinute, seededSimulator, SNAPSHOT } from "./helpers";
 
 const MINUTE = 60_000;
 /** 1,000 requests at 250/min: the last 250 cannot start before 3 minutes have passed. */
 const floorMs = () => 3 * MINUTE;
 
-/** The most requests the simulator saw in any sliding minute. */
-function maxPerSlidingMinute(times: number[]): number {
-  let max = 0;
-  let start = 0;
-  for (let end = 0; end < times.length; end++) {
-    while (times[end] - times[start] >= MINUTE) start++;
-    max = Math.max(max, end - start + 1);
-  }
-  return max;
-}
-
 /** A limiter that records the most requests it ever let be in flight at once. */
-class PeakRecordingLimiter extends RateLimiter {
+class PeakRecordingLimiter extends RequestPacer {
   peakInFlight = 0;
 
-  override async acquire(options: Parameters<RateLimiter["acquire"]>[0]): Promise<RateLimitPermit> {
+  override async acquire(options: Parameters<RequestPacer["acquire"]>[0]): Promise<SendPermit> {
     const permit = await super.acquire(options);
     this.peakInFlight = Math.max(this.peakInFlight, this.usage().inFlight);
     return permit;
@@ -33,7 +20,6 @@ class PeakRecordingLimiter extends RateLimiter {
 
 let sim: Simulator;
 afterEach(async () => {
-  forgetRateLimiters();
   await sim?.close();
 });
 
@@ -41,7 +27,7 @@ test("a burst of 1,000 calls stays under 250 per sliding minute, never sees a 42
   // At 1/100 speed the 3-minute floor takes 1.8 s: slow enough that HTTP on loopback is not the bottleneck.
   sim = await seededSimulator({ timeScale: 0.01 });
   const limiter = new PeakRecordingLimiter(sim.clock);
-  const client = clientFor(sim, { limiter });
+  const client = clientFor(sim, { pacer: limiter });
   const started = sim.clock.now();
   await Promise.all(Array.from({ length: 1_000 }, () => client.getImage(SNAPSHOT)));
   const elapsed = sim.clock.now() - started;
@@ -57,43 +43,29 @@ test("a burst of 1,000 calls stays under 250 per sliding minute, never sees a 42
   expect(limiter.peakInFlight).toBe(MAX_IN_FLIGHT);
 });
 
-test("two clients with the same token share one limiter, and together stay under the limit", async () => {
-  sim = await seededSimulator();
-  expect(rateLimiterFor(sim.token, sim.clock)).toBe(rateLimiterFor(sim.token, sim.clock));
-  expect(rateLimiterFor("another-token", sim.clock)).not.toBe(rateLimiterFor(sim.token, sim.clock));
-  const connection = { token: sim.token, apiEndpoint: sim.url };
-  const a = new DigitalOceanClient({ connection, clock: sim.clock });
-  const b = new DigitalOceanClient({ connection, clock: sim.clock });
-  await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).getImage(SNAPSHOT)));
-  await Promise.all([a.close(), b.close()]);
-  const log = sim.requests();
-  expect(log.filter((r) => r.outcome !== "ok")).toEqual([]);
-  expect(maxPerSlidingMinute(log.map((r) => r.clockMs))).toBeLessThanOrEqual(250);
-});
-
-test("another process spending the token's quota slows this one down instead of drawing 429s", async () => {
-  // At 1/2,000 speed the hour this test waits for a freed slot lasts 1.8 s.
-  sim = await seededSimulator({ timeScale: 0.0005, rateLimit: { perMinute: 250, perHour: 300 } });
-  // Timeouts generous on this fast clock, so no retry spends quota.
-  const other = clientFor(sim, { requestTimeoutMs: 600_000 });
+test("another process spending the token's quota makes this one wait instead of drawing 429s", async () => {
+  // At 1/100 speed an hour lasts 36 s: far longer than this test on any machine, so no slot frees during it.
+  sim = await seededSimulator({ timeScale: 0.01, rateLimit: { perMinute: 250, perHour: 300 } });
+  const other = clientFor(sim);
   await Promise.all(Array.from({ length: 280 }, () => other.getImage(SNAPSHOT)));
   await other.close();
+  // Out of the server's minute window, so only the hour's budget is left to slow this process down.
+  await sim.clock.sleep(MINUTE);
   sim.resetRequests();
 
-  const client = clientFor(sim, { callTimeoutMs: 10 * 3_600_000, requestTimeoutMs: 600_000 });
-  // The first answer tells this process that only 19 requests are left this hour.
-  await client.getImage(SNAPSHOT);
-  await Promise.all(Array.from({ length: 40 }, () => client.getImage(SNAPSHOT)));
+  // Half a minute per call: the next slot, a minute away once the hour is spent, is out of reach.
+  const client = clientFor(sim, { callTimeoutMs: 30_000 });
+  const outcomes: string[] = [];
+  for (let i = 0; i < 21; i++) outcomes.push(await client.getImage(SNAPSHOT).then(() => "ok", (e: unknown) => (e instanceof RateLimitError ? "waits too long" : String(e))));
   await client.close();
-  const outcomes = sim.requests().map((r) => r.outcome);
-  expect(outcomes.filter((o) => o === "ok")).toHaveLength(41);
-  // Without reading ratelimit-remaining, 21 of the 40 would have been refused; here only the probe for a freed slot may be.
-  expect(outcomes.filter((o) => o === "rate-limited").length).toBeLessThanOrEqual(1);
+  // Each answer told what the hour had left: 20 went, the 21st was never sent.
+  expect(outcomes).toEqual([...Array(20).fill("ok"), "waits too long"]);
+  expect(sim.requests().map((r) => r.outcome)).toEqual(Array(20).fill("ok"));
 });
 
 test("a rate-limit wait beyond the call's deadline surfaces as RateLimitError naming the call", async () => {
   sim = await seededSimulator({ rateLimit: { perMinute: 2, perHour: 100 } });
-  const client = clientFor(sim, { callTimeoutMs: 10_000, limiter: new RateLimiter(sim.clock, { perMinute: 2, perHour: 100 }) });
+  const client = clientFor(sim, { callTimeoutMs: 10_000, pacer: new RequestPacer(sim.clock, { perMinute: 2, perHour: 100 }) });
   const results = await Promise.allSettled([1, 2, 3].map(() => client.getImage(SNAPSHOT)));
   await client.close();
   expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
@@ -102,57 +74,4 @@ test("a rate-limit wait beyond the call's deadline surfaces as RateLimitError na
   expect(error.message).toMatch(new RegExp(`GET /v2/images/${SNAPSHOT}`));
   expect(error.message).toContain("(2 requests/minute, 100/hour per token)");
   expect(sim.requests()).toHaveLength(2);
-});
-
-test("the limiter's own accounting never exceeds the window", async () => {
-  sim = await seededSimulator({ rateLimit: false });
-  const clock = scaledClock(0.0005);
-  const limiter = new RateLimiter(clock, { perMinute: 10, perHour: 1000 });
-  let peak = 0;
-  await Promise.all(
-    Array.from({ length: 35 }, async () => {
-      const permit = await limiter.acquire({ deadline: Infinity });
-      const { lastMinute, inFlight } = limiter.usage();
-      peak = Math.max(peak, lastMinute + inFlight);
-      await clock.sleep(1_000);
-      permit.release({ status: 200 });
-    }),
-  );
-  expect(peak).toBeLessThanOrEqual(10);
-  expect(limiter.usage().lastMinute).toBeGreaterThan(0);
-});
-
-test("requests that start actions go ahead of reads queued behind a full window, each kind in arrival order", async () => {
-  const clock = scaledClock(0.0005);
-  const limiter = new RateLimiter(clock, { perMinute: 2, perHour: 1000 });
-  const order: string[] = [];
-  const take = async (name: string, start: boolean) => {
-    const permit = await limiter.acquire({ deadline: Infinity, priority: start ? "start" : "normal" });
-    order.push(name);
-    permit.release({ status: 200 });
-  };
-  // Two requests fill the minute; the rest queue behind it, reads first.
-  await take("read-1", false);
-  await take("read-2", false);
-  await Promise.all([take("read-3", false), take("read-4", false), take("post-1", true), take("read-5", false), take("post-2", true)]);
-  expect(order).toEqual(["read-1", "read-2", "post-1", "post-2", "read-3", "read-4", "read-5"]);
-});
-
-test("a spent hour still lets polls of actions in flight through, from the slice kept for watching", async () => {
-  const clock = scaledClock(0.0005);
-  const limiter = new RateLimiter(clock, { perMinute: 1000, perHour: 100 });
-  const stop = new AbortController();
-  const take = async (priority: "watch" | "normal") => (await limiter.acquire({ deadline: Infinity, priority, signal: stop.signal })).release({ status: 200 });
-  // Ordinary requests may use 90 of the 100: the other 10 are kept for watching.
-  for (let i = 0; i < 90; i++) await take("normal");
-  const done: string[] = [];
-  const blocked = take("normal").then(() => done.push("normal"), () => undefined);
-  await Promise.all(Array.from({ length: 10 }, () => take("watch")));
-  expect(limiter.usage().lastHour).toBe(100);
-  // An eleventh poll waits like everyone else: the reserve is spent too.
-  const extra = take("watch").then(() => done.push("watch"), () => undefined);
-  await clock.sleep(60_000);
-  expect(done).toEqual([]);
-  stop.abort();
-  await Promise.all([blocked, extra]);
 });

@@ -1,5 +1,6 @@
 import { ConfigurationError } from "../../provider/client/errors";
-import { getRuntime, resetRuntimes } from "../../provider/runtime";
+import { getRuntime, resetRuntimes, TIME_SCALE_VARIABLE } from "../../provider/runtime";
+import { maxPerSlidingMinute, seededSimulator, SNAPSHOT } from "./helpers";
 
 afterEach(async () => {
   delete process.env.DO_IMAGE_ACTIONS_TIME_SCALE;
@@ -28,5 +29,25 @@ test("DO_IMAGE_ACTIONS_TIME_SCALE is refused off loopback and when it is not a p
   for (const bad of ["fast", "0", "-1"]) {
     process.env.DO_IMAGE_ACTIONS_TIME_SCALE = bad;
     expect(() => getRuntime({ token: "t5", apiEndpoint: "http://127.0.0.1:1" })).toThrow(`DO_IMAGE_ACTIONS_TIME_SCALE is ${JSON.stringify(bad)}, not a positive number`);
+  }
+});
+
+test("runtimes of one token share its rate limiter whatever the endpoint spelling, and together stay under the limit", async () => {
+  // No rate-limit headers: each runtime then knows of the other's requests only through a shared limiter.
+  // At 1/100 speed a minute lasts 0.6 s, longer than 300 loopback calls take on a loaded machine.
+  const sim = await seededSimulator({ rateLimit: false, timeScale: 0.01 });
+  try {
+    process.env[TIME_SCALE_VARIABLE] = "0.01";
+    const a = getRuntime({ token: sim.token, apiEndpoint: sim.url });
+    const b = getRuntime({ token: sim.token, apiEndpoint: `${sim.url}/` });
+    expect(b).not.toBe(a);
+    // 300 calls at 250 a minute: two limiters of their own would each let their 150 through within the first minute.
+    await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).client.getImage(SNAPSHOT)));
+    const log = sim.requests();
+    expect(log).toHaveLength(300);
+    expect(maxPerSlidingMinute(log.map((r) => r.clockMs))).toBeLessThanOrEqual(250);
+  } finally {
+    await resetRuntimes();
+    await sim.close();
   }
 });

@@ -5,7 +5,7 @@
  * one rate limiter and one action poller.
  */
 import { ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
-import { MAX_IN_FLIGHT } from "../../provider/client/rate-limiter";
+import { MAX_IN_FLIGHT } from "../../provider/client/rate-limit/pacer";
 import { loadSeed, startSimulator, type RequestLogEntry, type Simulator } from "../../provider/simulator";
 import { POLL_ROUTES, SEED_FILE, startEngineAccount, type EngineAccount } from "./account";
 import { capture, preparePackage, startDynamicProvider, type CapturedResource, type CreateResult, type DynamicProviderServer } from "./harness";

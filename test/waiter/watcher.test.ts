@@ -1,11 +1,13 @@
 import type { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError } from "../../provider/client/errors";
-import { RateLimiter } from "../../provider/client/rate-limiter";
+import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import type { Action } from "../../provider/api/types";
 import type { Simulator } from "../../provider/simulator";
 import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../provider/waiter";
+import { ActionPoller } from "../../provider/waiter/poller";
 import { BACKUPS, clientFor, countingClock, seededSimulator, settle, SNAPSHOT } from "../client/helpers";
 
+/** The watcher end to end against the simulator; its timing on a clock the test controls is in poller.test.ts. */
 let sim: Simulator;
 let client: DigitalOceanClient;
 let watcher: ActionWatcher;
@@ -14,7 +16,7 @@ beforeEach(async () => {
   // Converts take 60 s and transfers 120 s of clock time: 60 ms and 120 ms here.
   sim = await seededSimulator({ actionDurations: { convertMs: 60_000, transferMs: 120_000 } });
   client = clientFor(sim);
-  watcher = new ActionWatcher(client, { clock: sim.clock });
+  watcher = new ActionWatcher(new ActionPoller(client, sim.clock));
 });
 
 afterEach(async () => {
@@ -37,29 +39,6 @@ test("resolves with the completed action and reports progress on the way", async
   expect(progress.map((p) => p.elapsedMs)).toEqual([...progress.map((p) => p.elapsedMs)].sort((a, b) => a - b));
 });
 
-test("polls back off from the minimum interval toward the maximum", async () => {
-  // A 10-minute transfer watched for its whole length.
-  await sim.close();
-  sim = await seededSimulator({ actionDurations: { transferMs: 600_000 } });
-  await client.close();
-  client = clientFor(sim);
-  watcher = new ActionWatcher(client, { clock: sim.clock });
-  const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
-  sim.resetRequests();
-  await watcher.waitFor(started, { timeoutMs: 3_600_000 });
-  const polls = sim.requests().map((r) => r.clockMs);
-  const gaps = polls.slice(1).map((t, i) => t - polls[i]);
-  // One real millisecond is a clock second here: each gap also holds the look's own round trip,
-  // so the figures are checked loosely. About 3 s (2 s × 1.5) first, growing, then settling near 30 s.
-  expect(gaps[0]).toBeLessThanOrEqual(9_000);
-  expect(gaps[4]).toBeGreaterThan(gaps[0]);
-  const settled = gaps.slice(-10).sort((a, b) => a - b)[5];
-  expect(settled).toBeGreaterThanOrEqual(28_000);
-  expect(settled).toBeLessThanOrEqual(35_000);
-  // Polling every 2 s would take 300 requests; backing off takes a few dozen.
-  expect(polls.length).toBeLessThan(40);
-});
-
 test("rejects with ActionErroredError naming the action, type, image and region", async () => {
   sim.state.failNextAction(SNAPSHOT);
   const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
@@ -77,7 +56,7 @@ test("rejects with ActionTimeoutError at the deadline, saying the action goes on
   await Promise.all([client.close(), sim.close()]);
   sim = await seededSimulator({ timeScale: 0.01 });
   client = clientFor(sim);
-  watcher = new ActionWatcher(client, { clock: sim.clock });
+  watcher = new ActionWatcher(new ActionPoller(client, sim.clock));
   const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
   const error = await watcher.waitFor(started, { timeoutMs: 10_000 }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(ActionTimeoutError);
@@ -104,9 +83,9 @@ test("a wait aborted while its poll is queued behind a full limiter leaves no qu
   // On the wall clock a full minute window keeps the poll queued far longer than the test.
   sim = await seededSimulator({ timeScale: 1 });
   const clock = countingClock(sim.clock);
-  const limiter = new RateLimiter(clock, { perMinute: 1, perHour: 1_000 });
-  client = clientFor(sim, { clock, limiter });
-  watcher = new ActionWatcher(client, { clock, minIntervalMs: 1 });
+  const limiter = new RequestPacer(clock, { perMinute: 1, perHour: 1_000 });
+  client = clientFor(sim, { clock, pacer: limiter });
+  watcher = new ActionWatcher(new ActionPoller(client, clock), { minIntervalMs: 1 });
   const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
   const controller = new AbortController();
   const waiting = watcher.waitFor(started, { timeoutMs: 600_000, signal: controller.signal });
@@ -125,55 +104,4 @@ test("an action that does not exist fails the wait with the 404", async () => {
   const ghost: Action = { ...(await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" })), id: 1 };
   const error = await watcher.waitFor(ghost, { timeoutMs: 600_000 }).catch((e: unknown) => e);
   expect(ApiError.isNotFound(error)).toBe(true);
-});
-
-test("an action already finished needs no request", async () => {
-  const started = await client.startImageAction(BACKUPS[1], { type: "convert" });
-  sim.resetRequests();
-  await expect(watcher.waitFor({ ...started, status: "completed" }, { timeoutMs: 1 })).resolves.toMatchObject({ id: started.id });
-  await expect(watcher.waitFor({ ...started, status: "errored" }, { timeoutMs: 1 })).rejects.toBeInstanceOf(ActionErroredError);
-  expect(sim.requests()).toEqual([]);
-});
-
-test("50 concurrent waits share one poller: one request per tick, not one per wait", async () => {
-  const images = Array.from({ length: 50 }, (_, i) => sim.state.addImage({ name: `img-${i}`, type: "snapshot", regions: ["nyc3"] }).id);
-  const actions = await Promise.all(images.map((id) => client.startImageAction(id, { type: "transfer", region: "ams3" })));
-  // A second watcher on the same client shares the poller too.
-  const other = new ActionWatcher(client, { clock: sim.clock });
-  sim.resetRequests();
-  const done = await Promise.all(actions.map((a, i) => (i % 2 ? watcher : other).waitFor(a, { timeoutMs: 600_000 })));
-  expect(done.every((a) => a.status === "completed")).toBe(true);
-  const counts = sim.requestCounts();
-  const ticks = counts.byRoute["GET /v2/actions"];
-  expect(counts.byRoute["GET /v2/actions/:id"] ?? 0).toBe(0);
-  expect(counts.total).toBe(ticks);
-  // 120 s transfers polled from 2 s toward 30 s: about ten ticks (timer jitter adds a few), each one request for all 50 waits.
-  expect(ticks).toBeLessThanOrEqual(25);
-  console.log(`50 concurrent waits: ${ticks} ticks, ${counts.total} requests in all, ${(counts.total / ticks).toFixed(2)} per tick`);
-});
-
-test("watched actions missing from the first page are fetched by the cheaper way", async () => {
-  // At 1/100 speed: both waits must start within a quarter of the 2 s first interval to share ticks,
-  // which at this file's 1/1000 a few real milliseconds of scheduling could break.
-  const slow = await seededSimulator({ timeScale: 0.01, actionDurations: { convertMs: 60_000, transferMs: 120_000 } });
-  const slowClient = clientFor(slow);
-  try {
-    const [first, second] = await Promise.all([
-      slowClient.startImageAction(BACKUPS[0], { type: "convert" }),
-      slowClient.startImageAction(BACKUPS[1], { type: "convert" }),
-    ]);
-    // 250 newer actions push both off the first page of 200.
-    const fillers = Array.from({ length: 250 }, (_, i) => slow.state.addImage({ name: `f-${i}`, type: "snapshot", regions: ["nyc3"] }).id);
-    for (const id of fillers) await slowClient.startImageAction(id, { type: "transfer", region: "ams3" });
-    slow.resetRequests();
-    const slowWatcher = new ActionWatcher(slowClient, { clock: slow.clock });
-    await Promise.all([first, second].map((a) => slowWatcher.waitFor(a, { timeoutMs: 600_000 })));
-    const pages = slow.requests().filter((r) => r.route === "GET /v2/actions").map((r) => r.query.page);
-    // Two missing: one more page finds both, cheaper than two single lookups.
-    expect(pages.filter((p) => p === "2").length).toBeGreaterThan(0);
-    expect(slow.requestCounts().byRoute["GET /v2/actions/:id"] ?? 0).toBe(0);
-  } finally {
-    await slowClient.close();
-    await slow.close();
-  }
 });

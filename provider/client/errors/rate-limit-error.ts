@@ -1,4 +1,4 @@
-import type { RateLimits } from "../rate-limiter";
+import type { RateLimits } from "../rate-limit/windows";
 import { DigitalOceanError } from "../../errors";
 
 /**

@@ -3,7 +3,7 @@ import type { Dispatcher } from "undici";
 import { ApiError, RateLimitError } from "../errors";
 import { pathOf, requestContext } from "../request-context";
 import type { Clock } from "../../clock";
-import type { RateLimits } from "../rate-limiter";
+import type { RateLimits } from "../rate-limit/windows";
 
 /** How much of a non-JSON error body to quote: enough to recognise a proxy's error page. */
 const QUOTED_BODY_CHARS = 120;

@@ -1,19 +1,19 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
 import { RateLimitError } from "../errors";
-import { RateLimitWaitTooLong, type RateLimiter, type RateLimitPermit } from "../rate-limiter";
+import { RateLimitWaitTooLong, type RequestPacer, type SendPermit } from "../rate-limit/pacer";
 import { pathOf, requestContext } from "../request-context";
 
 /**
  * Paces every attempt (first sends and retries alike) through the token's
- * shared RateLimiter (a call given a slot already granted sends its first attempt on it), and reports each answer back to it: its rate-limit
+ * shared RequestPacer (a call given a slot already granted sends its first attempt on it), and reports each answer back to it: its rate-limit
  * headers, and a 429's `retry-after`, which pauses every request of the token.
  */
-export function rateLimit(limiter: RateLimiter): Dispatcher.DispatcherComposeInterceptor {
+export function rateLimit(pacer: RequestPacer): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {
     const context = requestContext(opts);
     const reserved = context.slot?.take();
-    (reserved ? Promise.resolve(reserved) : limiter.acquire({ deadline: context.deadline, signal: context.signal, priority: context.priority })).then(
+    (reserved ? Promise.resolve(reserved) : pacer.acquire({ deadline: context.deadline, signal: context.signal, priority: context.priority })).then(
       (permit) => {
         try {
           dispatch(opts, new ReportingHandler(handler, permit));
@@ -24,7 +24,7 @@ export function rateLimit(limiter: RateLimiter): Dispatcher.DispatcherComposeInt
       },
       (error: unknown) => {
         const reported =
-          error instanceof RateLimitWaitTooLong ? new RateLimitError(opts.method, pathOf(opts), error.waitMs, error.remainingMs, limiter.limits) : (error as Error);
+          error instanceof RateLimitWaitTooLong ? new RateLimitError(opts.method, pathOf(opts), error.waitMs, error.remainingMs, pacer.limits) : (error as Error);
         // No attempt started, so there is no controller to hand over.
         handler.onResponseError?.(undefined as unknown as Dispatcher.DispatchController, reported);
       },
@@ -37,7 +37,7 @@ export function rateLimit(limiter: RateLimiter): Dispatcher.DispatcherComposeInt
 class ReportingHandler implements Dispatcher.DispatchHandler {
   constructor(
     private readonly next: Dispatcher.DispatchHandler,
-    private readonly permit: RateLimitPermit,
+    private readonly permit: SendPermit,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {

@@ -1,31 +1,8 @@
 import { interceptors, type Dispatcher, type RetryHandler } from "undici";
 import type { Clock } from "../../clock";
-import { RequestTimeoutError, ResponseBodyError } from "../errors";
+import { deliveryOf } from "../policy/delivery";
 import { isRateLimited, retryDecision, type AttemptFailure } from "../policy/retry-decision";
 import { requestContext } from "../request-context";
-
-/** Connection failures where nothing reached the server. */
-const NOT_SENT_CODES = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "ENOTFOUND", "EAI_AGAIN"]);
-
-/**
- * Failures where the request may or may not have been processed. Not UND_ERR_CLOSED
- * or UND_ERR_DESTROYED: the client was closed, so sending again cannot help.
- */
-const AMBIGUOUS_CODES = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "ENETDOWN",
-  "EHOSTDOWN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-]);
-
-/** Ambiguous failures in which nothing at all came back in time. */
-const SILENT_CODES = new Set(["ETIMEDOUT", "UND_ERR_HEADERS_TIMEOUT"]);
 
 /**
  * undici's retry interceptor driven by this package's policy
@@ -69,10 +46,9 @@ export function classify(error: Error): AttemptFailure {
     const retryAfter = Number(headers?.["retry-after"]);
     return { kind: "status", status: statusCode, retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined };
   }
-  if (error instanceof RequestTimeoutError) return { kind: "ambiguous", silent: !error.answerStarted };
-  if (error instanceof ResponseBodyError) return error.problem === "truncated" ? { kind: "ambiguous" } : { kind: "fatal" };
-  const errorCode = code ?? (error.cause as { code?: string } | undefined)?.code;
-  if (errorCode !== undefined && NOT_SENT_CODES.has(errorCode)) return { kind: "not-sent" };
-  if (errorCode !== undefined && AMBIGUOUS_CODES.has(errorCode)) return { kind: "ambiguous", silent: SILENT_CODES.has(errorCode) };
+  const delivery = deliveryOf(error);
+  // A closed client sends nothing more, and a failure not known to pass is not worth the wait.
+  if (delivery.kind === "not-sent" && !delivery.clientClosed) return { kind: "not-sent" };
+  if (delivery.kind === "maybe-processed" && delivery.transient) return { kind: "ambiguous", silent: delivery.silent };
   return { kind: "fatal" };
 }

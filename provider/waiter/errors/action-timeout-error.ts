@@ -10,13 +10,14 @@ export class ActionTimeoutError extends DigitalOceanError {
     readonly waitedMs: number,
   ) {
     super(
-      `Gave up waiting for DigitalOcean action ${action.id} (${describeAction(action)}) after ${formatDuration(waitedMs)}; ` +
+      `Gave up waiting for DigitalOcean action ${action.id} (${describeAction(action)}) after ${formatWaitTime(waitedMs)}; ` +
         `it was still ${action.status}. The action goes on at DigitalOcean: running the update again resumes waiting for it instead of starting it anew.`,
     );
   }
 }
 
-function formatDuration(ms: number): string {
+/** Spelled out for an error message, e.g. `45 s` or `2 min 5 s` (progress lines use the compact `2m05s`). */
+function formatWaitTime(ms: number): string {
   const seconds = Math.round(ms / 1000);
   if (seconds < 120) return `${seconds} s`;
   return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;

@@ -1,0 +1,53 @@
+import { ResponseBodyError } from "./errors";
+import type { Page } from "./pagination";
+import type { Action, Image, PageLinks, PageMeta, Region } from "../api/types";
+
+/**
+ * Readers of DigitalOcean's JSON answers: each accepts a parsed body of the
+ * documented shape and returns what the client wants from it, or undefined
+ * for any other shape (which the client reports as an unusable answer). They
+ * check only the fields the package relies on.
+ */
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export const isImage = (v: unknown): v is Image => isObject(v) && typeof v.id === "number" && Array.isArray(v.regions);
+export const isAction = (v: unknown): v is Action => isObject(v) && typeof v.id === "number" && typeof v.status === "string" && typeof v.type === "string";
+export const isTag = (v: unknown): v is { name: string } => isObject(v) && typeof v.name === "string";
+export const isRegion = (v: unknown): v is Region => isObject(v) && typeof v.slug === "string";
+
+/** Reads `{ [key]: T }`. */
+export function envelope<T>(key: string, is: (v: unknown) => v is T): (body: unknown) => T | undefined {
+  return (body) => (isObject(body) && is(body[key]) ? (body[key] as T) : undefined);
+}
+
+/** Reads `{ [key]: T[], links?, meta? }`. */
+export function pageOf<T>(key: string, is: (v: unknown) => v is T): (body: unknown) => Page<T> | undefined {
+  return (body) => {
+    if (!isObject(body)) return undefined;
+    const items = body[key];
+    if (!Array.isArray(items) || !items.every(is)) return undefined;
+    return { items, links: isObject(body.links) ? (body.links as PageLinks) : undefined, meta: isObject(body.meta) ? (body.meta as unknown as PageMeta) : undefined };
+  };
+}
+
+/**
+ * What `read` takes from a 2xx answer's `text`. Throws ResponseBodyError,
+ * naming the answer's status, method and path, when the text is not JSON or
+ * not of the shape `read` accepts.
+ */
+export function readAnswer<T>(text: string, read: (body: unknown) => T | undefined, answer: { status: number; method: string; path: string }): T {
+  const { status, method, path } = answer;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    const detail = text.trim() === "" ? "the body is empty" : "the body is not JSON";
+    throw new ResponseBodyError("not-json", status, method, path, `${detail} (expected a JSON object)`, { cause: error });
+  }
+  const value = read(body);
+  if (value === undefined) throw new ResponseBodyError("wrong-shape", status, method, path, "the JSON does not have the shape DigitalOcean documents for this endpoint");
+  return value;
+}
