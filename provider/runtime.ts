@@ -9,6 +9,7 @@ import { ActionWatcher } from "./waiter";
 import { ActionPoller } from "./waiter/poller";
 import { ImageReader } from "./reconcile/coalesce/image-reader";
 import { InFlightScan } from "./reconcile/coalesce/in-flight-scan";
+import { TagWriter } from "./reconcile/coalesce/tag-writer";
 
 /**
  * What resources work with: one client, poller and clock per (token, endpoint)
@@ -43,11 +44,14 @@ export interface Runtime {
    */
   regions: SharedRead<Region[]>;
   /**
-   * Tags known to exist, by lower-cased name, to the spelling DigitalOcean
-   * keeps: a stack tagging hundreds of snapshots with the same few tags
-   * creates each once, not once per snapshot.
+   * Tags known to exist or being created, by lower-cased name, to the spelling
+   * DigitalOcean keeps: a stack tagging hundreds of snapshots with the same few
+   * tags creates each once, not once per snapshot, even when they all reach
+   * their tags at the same moment.
    */
-  knownTags: Map<string, string>;
+  knownTags: Map<string, Promise<string>>;
+  /** Tagging, shared by the images getting the same tag at the same moment. */
+  tagWriter: TagWriter;
 }
 
 /** One start of an image action, shared by every resource of the process that asks for it while it runs. */
@@ -133,6 +137,7 @@ export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime
     inFlight: new InFlightScan(client, clock),
     regions: new SharedRead(),
     knownTags: new Map(),
+    tagWriter: new TagWriter(client),
   };
 }
 

@@ -222,7 +222,7 @@ export class DigitalOceanClient {
 
   /** Tags resources; tagging twice is harmless, so this is retried like a PUT. */
   async tagResources(tag: string, resources: TagResource[], o?: CallOptions): Promise<void> {
-    await this.send("POST", this.url(`/v2/tags/${encodeURIComponent(tag)}/resources`), { body: { resources }, signal: o?.signal, idempotent: true });
+    await this.send("POST", this.url(`/v2/tags/${encodeURIComponent(tag)}/resources`), { body: { resources }, signal: o?.signal, idempotent: true, slot: o?.slot });
   }
 
   /** Removes the tag from resources. */

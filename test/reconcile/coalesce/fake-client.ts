@@ -16,6 +16,8 @@ export class FakeReads {
   /** Slots released without being used. */
   unusedSlots = 0;
   failList = false;
+  /** Images whose tagging DigitalOcean refuses (and with them, any request naming them). */
+  untaggable = new Set<number>();
   private slotRequests: (() => void)[] = [];
   /** When false, reserveSlot waits for grantSlots. */
   autoGrant = true;
@@ -46,6 +48,14 @@ export class FakeReads {
       return { actions, total: this.actions.length, hasNext: page * perPage < this.actions.length };
     },
     listImageActions: (imageId: number, o?: CallOptions) => this.listImageActions(imageId, o),
+    tagResources: async (tag: string, resources: { resource_id: string }[], o?: CallOptions) => {
+      this.send(`POST /v2/tags/${tag}/resources ${resources.map((r) => r.resource_id).join(",")}`, o);
+      await Promise.resolve();
+      const refused = resources.find((r) => this.untaggable.has(Number(r.resource_id)));
+      if (refused) {
+        throw new ApiError({ status: 422, errorId: "unprocessable_entity", apiMessage: `${refused.resource_id} cannot be tagged.`, method: "POST", path: `/v2/tags/${tag}/resources` });
+      }
+    },
   } as unknown as DigitalOceanClient;
 
   grantSlots(): void {
