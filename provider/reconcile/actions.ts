@@ -12,14 +12,21 @@ export async function listImageActions(rt: Runtime, imageId: number): Promise<Ac
   return actions;
 }
 
-/** The newest completed action on the image that does what `request` asks, if any. */
+/**
+ * The newest completed action on the image that does what `request` asks, if
+ * any. A scan shared with other images answers when it shows one; when it does
+ * not, the action may be older than the scan reaches, and the image's own list tells.
+ */
 export async function findCompleted(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
+  const seen = await rt.inFlight.actionsOf(imageId);
+  const completed = newestMatching(seen.actions, request, "completed");
+  if (completed || seen.complete) return completed;
   return newestMatching(await listImageActions(rt, imageId), request, "completed");
 }
 
 /** The newest action on the image that does what `request` asks and is still running, if any. */
 export async function findInFlight(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
-  return newestMatching(await rt.inFlight.actionsOf(imageId), request, "in-progress");
+  return newestMatching((await rt.inFlight.actionsOf(imageId)).actions, request, "in-progress");
 }
 
 /**
@@ -61,7 +68,7 @@ function ongoingKey(imageId: number, request: ImageActionRequest): string {
 }
 
 async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
-  const inFlight = newestMatching(known ?? (await rt.inFlight.actionsOf(imageId)), request, "in-progress");
+  const inFlight = newestMatching(known ?? (await rt.inFlight.actionsOf(imageId)).actions, request, "in-progress");
   if (inFlight) {
     log(`${describeRequest(imageId, request)}: joining action ${inFlight.id} already in progress`);
     return inFlight;

@@ -54,7 +54,7 @@ export async function convergeRegionCopy(
 
   const transferredRegions = new Set(previous?.transferredRegions ?? []);
   const actionIds = new Set(previous?.actionIds ?? []);
-  const known = missing.length > 0 ? await rt.inFlight.actionsOf(image.id) : [];
+  const known = missing.length > 0 ? (await rt.inFlight.actionsOf(image.id)).actions : [];
   const outcomes = await Promise.allSettled(
     missing.map(async (region) => {
       const request: ImageActionRequest = { type: "transfer", region };

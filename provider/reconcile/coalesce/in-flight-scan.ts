@@ -26,6 +26,19 @@ export const CLOCK_MARGIN_MS = 15 * 60_000;
  */
 export const MAX_SCAN_PAGES = 25;
 
+/** What was seen of one image's actions, newest first. */
+export interface ImageActions {
+  /** Every action in progress on the image is among them. */
+  actions: readonly Action[];
+  /**
+   * Whether they are the image's whole action list; otherwise they are the
+   * scan's, which reach back only as far as an action in progress can have
+   * started. Either way, the newest action of a kind found among them is the
+   * image's newest of that kind.
+   */
+  complete: boolean;
+}
+
 /**
  * Answers "which actions on this image may be in flight?" for every resource
  * of a runtime. Questions waiting at the same moment share one scan of the
@@ -38,7 +51,7 @@ export const MAX_SCAN_PAGES = 25;
  * image id, a start time in the future).
  */
 export class InFlightScan {
-  private readonly batcher: SlotBatcher<number, readonly Action[]>;
+  private readonly batcher: SlotBatcher<number, ImageActions>;
   /** Pages the last scan needed to reach its horizon; a scan that ran out of budget leaves one more than it read. */
   private pagesNeeded = 1;
 
@@ -52,21 +65,16 @@ export class InFlightScan {
     );
   }
 
-  /**
-   * Actions on the image newest first, read after this call was made, among
-   * them every one in progress: those of one shared scan, or the image's own
-   * action list. Only what is in progress can be relied on (a scan holds the
-   * last day only).
-   */
-  actionsOf(imageId: number): Promise<readonly Action[]> {
+  /** The image's actions as read after this call was made: from one shared scan, or the image's own action list. */
+  actionsOf(imageId: number): Promise<ImageActions> {
     return this.batcher.get(imageId);
   }
 
-  private async serve(ids: number[], slot: SendSlot, answers: BatchAnswers<number, readonly Action[]>): Promise<void> {
+  private async serve(ids: number[], slot: SendSlot, answers: BatchAnswers<number, ImageActions>): Promise<void> {
     const budget = Math.min(MAX_SCAN_PAGES, ids.length - 1);
     const scanned = this.pagesNeeded <= budget ? await this.scan(slot, budget) : undefined;
     if (scanned) {
-      for (const id of ids) answers.resolve(id, scanned.filter((action) => action.resource_id === id));
+      for (const id of ids) answers.resolve(id, { actions: scanned.filter((action) => action.resource_id === id), complete: false });
       return;
     }
     await Promise.all(
@@ -74,7 +82,7 @@ export class InFlightScan {
         try {
           const actions: Action[] = [];
           for await (const action of this.client.listImageActions(id, { slot })) actions.push(action);
-          answers.resolve(id, actions);
+          answers.resolve(id, { actions, complete: true });
         } catch (error) {
           answers.reject(id, error);
         }

@@ -1,4 +1,6 @@
+import { findCompleted } from "../../../provider/reconcile/actions";
 import { CLOCK_MARGIN_MS, InFlightScan, LONGEST_ACTION_MS } from "../../../provider/reconcile/coalesce/in-flight-scan";
+import type { Runtime } from "../../../provider/runtime";
 import { ManualClock } from "../../support/manual-clock";
 import { FakeReads, settle, transfer } from "./fake-client";
 
@@ -20,7 +22,7 @@ function otherActions(count: number, newest: number): ReturnType<typeof transfer
 describe("InFlightScan", () => {
   it("asks the image's own action list for a lone image, as a single resource always has", async () => {
     fake.actions = [transfer(1, 7, "ams3", clock.now() - 60_000)];
-    await expect(scan.actionsOf(7)).resolves.toMatchObject([{ id: 1 }]);
+    await expect(scan.actionsOf(7)).resolves.toMatchObject({ actions: [{ id: 1 }], complete: true });
     expect(fake.requests).toEqual(["GET /v2/images/7/actions"]);
   });
 
@@ -33,9 +35,9 @@ describe("InFlightScan", () => {
     const eight = scan.actionsOf(8);
     const nine = scan.actionsOf(9);
     fake.grantSlots();
-    await expect(seven).resolves.toMatchObject([{ id: 1, status: "in-progress", region_slug: "ams3" }]);
-    await expect(eight).resolves.toMatchObject([{ id: 3 }]);
-    await expect(nine).resolves.toEqual([]);
+    await expect(seven).resolves.toMatchObject({ actions: [{ id: 1, status: "in-progress", region_slug: "ams3" }], complete: false });
+    await expect(eight).resolves.toMatchObject({ actions: [{ id: 3 }] });
+    await expect(nine).resolves.toEqual({ actions: [], complete: false });
     expect(fake.requests).toEqual(["GET /v2/actions?page=1"]);
   });
 
@@ -60,7 +62,7 @@ describe("InFlightScan", () => {
   it("does not trust a scan when DigitalOcean's clock and this one disagree", async () => {
     fake.actions = [transfer(2, 8, "sfo3", clock.now() + CLOCK_MARGIN_MS + HOUR), transfer(1, 7, "ams3", clock.now() - HOUR)];
     const answers = await Promise.all([7, 8].map((id) => scan.actionsOf(id)));
-    expect(answers.map((actions) => actions.map((action) => action.id))).toEqual([[1], [2]]);
+    expect(answers.map((seen) => seen.actions.map((action) => action.id))).toEqual([[1], [2]]);
     expect(fake.requests).toEqual(["GET /v2/actions?page=1", "GET /v2/images/7/actions", "GET /v2/images/8/actions"]);
   });
 
@@ -73,6 +75,26 @@ describe("InFlightScan", () => {
   it("ignores other resources' actions that carry the same number as an image", async () => {
     fake.actions = [{ ...transfer(2, 7, "sfo3", clock.now() - HOUR), type: "power_on", resource_type: "droplet" }, transfer(1, 7, "ams3", clock.now() - HOUR)];
     const [seven] = await Promise.all([7, 8].map((id) => scan.actionsOf(id)));
-    expect(seven.map((action) => action.id)).toEqual([1]);
+    expect(seven.actions.map((action) => action.id)).toEqual([1]);
+  });
+});
+
+describe("findCompleted through the scan", () => {
+  const CONVERT = { type: "convert" } as const;
+  const convert = (id: number, imageId: number, startedAt: number) => ({ ...transfer(id, imageId, "", startedAt, "completed"), type: "convert", region_slug: null });
+  const runtime = () => ({ client: fake.client, inFlight: scan }) as unknown as Runtime;
+
+  it("takes a completed convert the shared scan shows, and asks the image's own list only for images whose convert is older than the scan reaches", async () => {
+    const old = clock.now() - LONGEST_ACTION_MS - CLOCK_MARGIN_MS - 30 * 24 * HOUR;
+    // Page 1 reaches past the horizon; image 8's convert is on page 2, which the scan has no reason to read.
+    fake.actions = [convert(2, 7, clock.now() - HOUR), ...otherActions(198, clock.now() - 2 * HOUR), transfer(501, 900, "lon1", old + HOUR, "completed"), convert(1, 8, old)];
+    const [seven, eight] = await Promise.all([7, 8].map((id) => findCompleted(runtime(), id, CONVERT)));
+    expect([seven?.id, eight?.id]).toEqual([2, 1]);
+    expect(fake.requests).toEqual(["GET /v2/actions?page=1", "GET /v2/images/8/actions"]);
+  });
+
+  it("asks nothing more when the image's own list showed no convert", async () => {
+    await expect(findCompleted(runtime(), 7, CONVERT)).resolves.toBeUndefined();
+    expect(fake.requests).toEqual(["GET /v2/images/7/actions"]);
   });
 });
