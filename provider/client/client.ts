@@ -115,21 +115,20 @@ export class DigitalOceanClient {
   }
 
   /**
-   * Waits until the rate limit lets a request of `o.watch`'s priority go, and
-   * holds that slot for the caller's next call (CallOptions.slot), which it
-   * must make or give back with releaseUnused. A batch of reads closes at that
-   * moment: everything asked for while it waited shares the one request.
+   * Waits until the rate limit lets an ordinary request go, and holds that
+   * slot for the caller's next call (CallOptions.slot), which it must make or
+   * give back with releaseUnused. A batch of reads closes at that moment:
+   * everything asked for while it waited shares the one request.
    */
-  async reserveSlot(o?: CallOptions): Promise<SendSlot> {
-    const waits = linkedSignal(o?.signal === undefined ? [this.closing.signal] : [o.signal, this.closing.signal]);
+  async reserveSlot(): Promise<SendSlot> {
     const deadline = this.clock.now() + this.callTimeoutMs;
     try {
-      return new SendSlot(await this.pacer.acquire({ deadline, signal: waits.signal, priority: priorityOf(o) }));
+      return new SendSlot(await this.pacer.acquire({ deadline, signal: this.closing.signal }));
     } catch (error) {
-      if (error instanceof RateLimitWaitTooLong) throw new RateLimitError("GET", "(a batch of reads)", error.waitMs, error.remainingMs, this.pacer.limits);
-      throw error;
-    } finally {
-      waits.unlink();
+      const path = "(a batch of reads)";
+      // Like a call queued for the rate limit: a spent budget is a RateLimitError, a closed client a NetworkError.
+      if (error instanceof RateLimitWaitTooLong) throw new RateLimitError("GET", path, error.waitMs, error.remainingMs, this.pacer.limits);
+      throw this.asClientError(error, "GET", path, undefined);
     }
   }
 

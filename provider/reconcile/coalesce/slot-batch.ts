@@ -70,8 +70,6 @@ export class SlotBatcher<K, V> {
     } finally {
       slot.releaseUnused();
     }
-    const forgotten = [...batch.entries()].filter(([, waiting]) => !waiting.settled);
-    for (const [key] of forgotten) answers.reject(key, new Error(`internal error: batched read of ${String(key)} was not answered`));
   }
 }
 

@@ -1,4 +1,8 @@
+import { DigitalOceanClient } from "../../../provider/client/client";
 import { ApiError } from "../../../provider/client/errors";
+import { RequestPacer } from "../../../provider/client/rate-limit/pacer";
+import { startSimulator } from "../../../provider/simulator";
+import { GOLDEN_SNAPSHOT, SEED, TIME_SCALE } from "../../support/account";
 import { ImageReader } from "../../../provider/reconcile/coalesce/image-reader";
 import { FakeReads, settle, snapshot } from "./fake-client";
 
@@ -82,5 +86,24 @@ describe("ImageReader", () => {
     await Promise.all([reader.read(1), reader.read(2)]);
     await reader.read(1);
     expect(fake.unusedSlots).toBe(0);
+  });
+});
+
+describe("ImageReader on a client that closes", () => {
+  it("fails the reads still waiting for their slot as calls queued for the rate limit fail", async () => {
+    const sim = await startSimulator({ timeScale: TIME_SCALE, seed: SEED });
+    try {
+      // One request a minute: after the first read, the next batch waits for its slot.
+      const pacer = new RequestPacer(sim.clock, { perMinute: 1, perHour: 100 });
+      const client = new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock: sim.clock, pacer });
+      const closing = new ImageReader(client);
+      await closing.read(GOLDEN_SNAPSHOT);
+      const waiting = closing.read(GOLDEN_SNAPSHOT);
+      await client.close();
+      await expect(waiting).rejects.toMatchObject({ name: "NetworkError", code: "UND_ERR_CLOSED" });
+      expect(sim.requests()).toHaveLength(1);
+    } finally {
+      await sim.close();
+    }
   });
 });
