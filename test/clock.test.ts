@@ -27,7 +27,10 @@ describe("scaledClock", () => {
   });
 
   it("is the wall clock at scale 1, and refuses a scale that is not positive", () => {
-    expect(Math.abs(scaledClock(1).now() - Date.now())).toBeLessThan(1_000);
+    jest.useFakeTimers({ now: Date.UTC(2026, 5, 1, 12), doNotFake: ["setImmediate"] });
+    expect(scaledClock(1).now()).toBe(Date.UTC(2026, 5, 1, 12));
+    jest.advanceTimersByTime(1_234);
+    expect(wallClock.now()).toBe(Date.UTC(2026, 5, 1, 12) + 1_234);
     expect(wallClock.scale).toBe(1);
     expect(() => scaledClock(0)).toThrow(RangeError);
     expect(() => scaledClock(Number.NaN)).toThrow(/positive number/);

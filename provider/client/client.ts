@@ -31,11 +31,7 @@ export type { CallOptions, DigitalOceanClientOptions } from "./options";
 const DEFAULT_CALL_TIMEOUT_MS = 65 * 60_000;
 /** A POST that failed ambiguously is sent at most this often in all, each time after checking it did not happen. */
 const MAX_ACTION_POSTS = 3;
-/**
- * Real ms after which a call to an endpoint that has not answered yet in this
- * process is reported as still waiting, so a silent address shows in the log
- * long before its attempt times out.
- */
+/** See ClientOptions.firstAnswerNoticeMs. */
 const FIRST_ANSWER_NOTICE_MS = 10_000;
 
 interface RequestInit {
@@ -65,6 +61,7 @@ export class DigitalOceanClient {
   /** Whether the endpoint has answered anything yet: until then a silent endpoint is most likely a wrong one. */
   private answered = false;
   private readonly notice: ((message: string) => void) | undefined;
+  private readonly firstAnswerNoticeMs: number;
   /** Private (#) so the token never shows when the client is logged, inspected or serialized. */
   readonly #headers: Record<string, string>;
   private readonly callTimeoutMs: number;
@@ -81,6 +78,7 @@ export class DigitalOceanClient {
     this.endpoint = `${this.origin}${this.basePath} (${connection.endpointSource ?? "the configured endpoint"})`;
     this.tokenSource = connection.tokenSource ?? "the configured token";
     this.notice = options.notice;
+    this.firstAnswerNoticeMs = options.firstAnswerNoticeMs ?? FIRST_ANSWER_NOTICE_MS;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     // Every call in progress listens to it: any number of them is expected, not a leak.
     setMaxListeners(0, this.closing.signal);
@@ -277,7 +275,7 @@ export class DigitalOceanClient {
       signal: init.signal,
       [REQUEST_CONTEXT]: context,
     };
-    const waiting = this.answered || !this.notice ? undefined : setTimeout(() => this.noticeWaiting(method, target), FIRST_ANSWER_NOTICE_MS);
+    const waiting = this.answered || !this.notice ? undefined : setTimeout(() => this.noticeWaiting(method, target), this.firstAnswerNoticeMs);
     waiting?.unref();
     try {
       const response = await this.dispatcher.request(options);
@@ -294,7 +292,7 @@ export class DigitalOceanClient {
 
   private noticeWaiting(method: string, target: string): void {
     if (this.answered) return;
-    this.notice?.(`no answer yet from ${this.endpoint} to ${method} ${target.split("?")[0]} after ${FIRST_ANSWER_NOTICE_MS / 1000} s; still waiting. If this endpoint is wrong, fix it and run again`);
+    this.notice?.(`no answer yet from ${this.endpoint} to ${method} ${target.split("?")[0]} after ${this.firstAnswerNoticeMs / 1000} s; still waiting. If this endpoint is wrong, fix it and run again`);
   }
 
   /** Errors the caller can act on: the abort reason, our own errors, or a NetworkError for anything from the transport. */

@@ -37,6 +37,12 @@ export interface DigitalOceanClientOptions {
   userAgent?: string;
   /** Largest response body accepted, in bytes. Default 16 MiB. */
   maxResponseBytes?: number;
-  /** Told when the endpoint keeps the first call of the process waiting; see FIRST_ANSWER_NOTICE_MS. */
+  /** Told when the endpoint keeps the first call of the process waiting for `firstAnswerNoticeMs`. */
   notice?: (message: string) => void;
+  /**
+   * Real ms a call may wait for the endpoint's first answer in the process before `notice` is told.
+   * Default 10 s: long enough not to fire on a slow but working connection, short enough to show a
+   * silent address in the log well before its 30 s attempt times out.
+   */
+  firstAnswerNoticeMs?: number;
 }

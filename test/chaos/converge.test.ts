@@ -108,7 +108,8 @@ it("40 resources under 5xx, drops, lost responses, scattered 429s and errored ac
 
   if (process.env.CHAOS_FIGURES) {
     const posts = sim.requests().filter((r) => r.route === "POST /v2/images/:id/actions");
-    console.log(JSON.stringify({ failedRun1: failures(first).length, namedErrored: named.size, errored: erroredActions.length, actions: all.length, postsSent: posts.length, postsPerformed: performedPosts(sim), updatedRun2: retried.length, outcomes: sim.requestCounts().byOutcome }));
+    // Asked for, so written past the test environment, which holds console.log back for passing tests.
+    process.stdout.write(`${JSON.stringify({ failedRun1: failures(first).length, namedErrored: named.size, errored: erroredActions.length, actions: all.length, postsSent: posts.length, postsPerformed: performedPosts(sim), updatedRun2: retried.length, outcomes: sim.requestCounts().byOutcome })}\n`);
   }
 
   // Run 3: nothing left to do, nothing written.

@@ -7,7 +7,8 @@ import { ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-a
 import type { Simulator } from "../../provider/simulator";
 import { capture } from "../engine/capture";
 import type { DynamicProviderServer } from "../engine/server";
-import { ACTION_POSTS, actionsFor, backupIds, chaosSimulator, ParallelStack, performedPosts, providerFor, READ_AND_TAG_FAULTS, snapshotIds } from "./support";
+import { ACTION_POSTS, actionsFor, backupIds, chaosSimulator, ParallelStack, performedPosts, providerFor, READ_AND_TAG_FAULTS, snapshotIds, TIME_SCALE } from "./support";
+import { PausableClock } from "../support/pausable-clock";
 import { until } from "../support/until";
 
 let sim: Simulator;
@@ -20,8 +21,10 @@ afterEach(async () => {
 it("a provider killed with converts and transfers in flight: the next run joins every one of them and POSTs nothing", async () => {
   const snapshots = snapshotIds(6);
   const backups = backupIds(2, 2);
-  // Slow actions (50 and 55 minutes of DigitalOcean time, 3 s here), so they are still running when the process dies.
-  sim = await chaosSimulator({ snapshots: 6, droplets: 2, backupsPerDroplet: 2, faults: READ_AND_TAG_FAULTS, actionDurations: { convertMs: 3_000_000, transferMs: 3_300_000 } });
+  // Slow actions (50 and 55 minutes of DigitalOcean time, 3 s here), held in progress by pausing the
+  // simulator from the kill until the next run has joined each one, however slow the machine.
+  const simClock = new PausableClock(TIME_SCALE);
+  sim = await chaosSimulator({ snapshots: 6, droplets: 2, backupsPerDroplet: 2, faults: READ_AND_TAG_FAULTS, actionDurations: { convertMs: 3_000_000, transferMs: 3_300_000 }, clock: simClock });
   const { resources } = await capture(() => {
     for (const id of snapshots) new ImageRegionCopy(`copy-${id}`, { imageId: id, regions: ["ams3", "sgp1"] });
     for (const id of backups) new SnapshotFromBackup(`keep-${id}`, { backupId: id });
@@ -33,6 +36,7 @@ it("a provider killed with converts and transfers in flight: the next run joins 
   servers.push(doomed);
   const firstRun = stack.up(doomed, resources).catch((e: unknown) => e);
   await until(() => sim.state.listActions().length === expected, `${expected} actions to start`);
+  simClock.pause();
   process.kill(doomed.pid, "SIGKILL");
   const killedAtSeq = Math.max(0, ...sim.requests().map((r) => r.seq));
   const inFlight = sim.state.listActions().filter((a) => a.status === "in-progress");
@@ -46,7 +50,10 @@ it("a provider killed with converts and transfers in flight: the next run joins 
 
   const next = await providerFor(sim);
   servers.push(next);
-  const second = await stack.up(next, resources);
+  const secondRun = stack.up(next, resources);
+  for (const action of inFlight) await next.waitForLog(`joining action ${action.id} `).catch(() => Promise.reject(new Error(`not joined: ${action.id}\n${next.logs().stdout}`)));
+  simClock.resume();
+  const second = await secondRun;
   expect([...second.values()].filter((o) => !o.ok)).toEqual([]);
 
   // No action POST at all after the restart, not even one the simulator refused.
@@ -61,7 +68,6 @@ it("a provider killed with converts and transfers in flight: the next run joins 
     const outputs = second.get(`keep-${id}`);
     expect(outputs?.ok && outputs.outputs).toMatchObject({ imageType: "snapshot", actionId: actionsFor(sim, id, "convert")[0].id });
   }
-  for (const action of inFlight) await next.waitForLog(`joining action ${action.id} `).catch(() => Promise.reject(new Error(`not joined: ${action.id}\n${next.logs().stdout}`)));
 }, 60_000);
 
 // Two processes POSTing the same action at the same instant can only be kept to one action if the

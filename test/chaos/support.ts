@@ -9,6 +9,7 @@ import { ROUTE_TEMPLATES, startSimulator, type ActionDurations, type FaultConfig
 import type { CapturedResource, PropertyMap } from "../engine/capture";
 import { preparePackage } from "../engine/package";
 import { ProviderError, startDynamicProvider, type DynamicProviderServer } from "../engine/server";
+import type { PausableClock } from "../support/pausable-clock";
 
 export const TIME_SCALE = 0.001;
 
@@ -52,12 +53,14 @@ export async function chaosSimulator(options: {
   backupsPerDroplet: number;
   faults?: FaultConfig;
   actionDurations?: ActionDurations;
+  /** A clock of TIME_SCALE the test can pause, to hold actions in progress. */
+  clock?: PausableClock;
   token?: string;
   /** The simulator's assumption that DigitalOcean refuses a duplicate of an action in flight (off by default). */
   refuseDuplicateActions?: boolean;
 }): Promise<Simulator> {
   const sim = await startSimulator({
-    timeScale: TIME_SCALE,
+    ...(options.clock ? { clock: options.clock } : { timeScale: TIME_SCALE }),
     faults: options.faults,
     actionDurations: options.actionDurations,
     token: options.token,

@@ -92,6 +92,25 @@ test("an endpoint that has never answered is not retried on a timeout: the error
   expect(sim.requests()).toHaveLength(1);
 });
 
+test("a call still waiting for the endpoint's first answer is reported in the log, naming the endpoint; once it has answered, no more", async () => {
+  await client.close();
+  const notices: string[] = [];
+  // Clock ms: the attempt times out after 100 real ms, ten times the latency of the answered calls below.
+  client = clientFor(sim, { requestTimeoutMs: 100_000, notice: (message) => notices.push(message), firstAnswerNoticeMs: 1 });
+  sim.setFaults({ latencyMs: 10_000_000 });
+  await expect(client.getImage(SNAPSHOT)).rejects.toBeInstanceOf(RequestTimeoutError);
+  expect(notices).toEqual([
+    `no answer yet from ${sim.url} (the configured endpoint) to GET /v2/images/${SNAPSHOT} after 0.001 s; still waiting. If this endpoint is wrong, fix it and run again`,
+  ]);
+
+  sim.setFaults({});
+  await client.getImage(SNAPSHOT);
+  const beforeAnswered = notices.length;
+  sim.setFaults({ latencyMs: 10_000 });
+  await client.getImage(SNAPSHOT);
+  expect(notices).toHaveLength(beforeAnswered);
+});
+
 test("a POST whose response is lost ends with exactly one action", async () => {
   sim.setFaults({ lostResponseRate: 1, routes: ["POST /v2/images/:id/actions"] });
   const action = await client.startImageAction(BACKUPS[0], { type: "convert" });

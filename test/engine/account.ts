@@ -5,6 +5,7 @@
  */
 import * as path from "node:path";
 import { loadSeed, startSimulator, type RequestLogEntry, type Simulator, type SimulatorOptions } from "../../provider/simulator";
+import { PausableClock } from "../support/pausable-clock";
 import { preparePackage, REPO_ROOT, type PreparedPackage } from "./package";
 import { startDynamicProvider, type DynamicProviderServer } from "./server";
 
@@ -22,6 +23,8 @@ export const POLL_ROUTES = ["GET /v2/actions", "GET /v2/actions/:id"];
 
 export interface EngineAccount {
   sim: Simulator;
+  /** The simulator's clock: paused, it holds every action in progress while the provider's waits run out on its own clock. */
+  simClock: PausableClock;
   pkg: PreparedPackage;
   server: DynamicProviderServer;
   /** The stack config the server was configured with (the token as a secret). */
@@ -34,7 +37,8 @@ export interface EngineAccount {
 }
 
 export async function startEngineAccount(options: { env?: Record<string, string>; simulator?: Pick<SimulatorOptions, "actionDurations"> } = {}): Promise<EngineAccount> {
-  const sim = await startSimulator({ timeScale: TIME_SCALE, seed: loadSeed(SEED_FILE), ...options.simulator });
+  const simClock = new PausableClock(TIME_SCALE);
+  const sim = await startSimulator({ clock: simClock, seed: loadSeed(SEED_FILE), ...options.simulator });
   let server: DynamicProviderServer | undefined;
   try {
     const pkg = await preparePackage();
@@ -49,6 +53,7 @@ export async function startEngineAccount(options: { env?: Record<string, string>
     const running = server;
     return {
       sim,
+      simClock,
       pkg,
       server: running,
       config,

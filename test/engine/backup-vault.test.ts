@@ -262,6 +262,8 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
   it("W4 whose convert outlives the wait: the step fails, the vault is kept incomplete with the backup pending", async () => {
     const backup = nightlyBackup(account.sim, 23);
 
+    // Paused until the test has looked: the convert is still running, however slow the machine.
+    account.simClock.pause();
     const step = await failedUp(stack, { key: "W4", keep: 1, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 10 });
 
     const [convert] = account.sim.state.listActions(backup);
@@ -278,6 +280,7 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
     });
     expect(writes()).toEqual([actionPost(backup)]);
     expect(snapshots()).toEqual([GOLDEN, HAND, `${w3.snapshotId} web-W3 ams3,nyc3,sfo3`]);
+    account.simClock.resume();
   });
 
   it("the next up resumes W4 with the same backup, though a newer one exists, and no second convert", async () => {
@@ -307,11 +310,12 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
     const w5Policy: Policy = { key: "W5", keep: 1, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 10 };
 
     // The convert outlives the wait; it completes at DigitalOcean before the next run.
-    await failedUp(stack, w5Policy);
+    await account.simClock.paused(() => failedUp(stack, w5Policy));
     await until(() => account.sim.state.imageView(backup)?.type === "snapshot", "the W5 convert");
     account.sim.resetRequests();
 
     // The next run adopts the snapshot; now the transfers outlive the wait.
+    account.simClock.pause();
     const step = await failedUp(stack, w5Policy);
     expect(step.error?.message).toContain(`generation W5 (snapshot ${backup})`);
     expect(step.error?.message).toContain("Run `pulumi up` again to finish");
@@ -325,8 +329,12 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
     ]);
     expect(snapshots()).toEqual([GOLDEN, HAND, `${w4.snapshotId} web-W4 ams3,nyc3,sfo3`, `${backup} web-W5 nyc3`]);
 
+    // Still paused until the next up polls the transfers, so it finds them running.
     account.sim.resetRequests();
-    const { ops, result } = await up(stack, { ...w5Policy, waitTimeoutSeconds: undefined });
+    const finishing = up(stack, { ...w5Policy, waitTimeoutSeconds: undefined });
+    await until(() => account.sim.requests().some((r) => r.route === "GET /v2/actions"), "the next up to poll the transfers");
+    account.simClock.resume();
+    const { ops, result } = await finishing;
 
     expect(ops).toEqual(["update"]);
     // The transfers in flight were joined, not started again; then W4 went.

@@ -47,7 +47,8 @@ it("a convert that outlives the wait fails the step naming the action; the resou
   const backupId = 100000103;
   const stack = new EngineStack(account.server);
 
-  // A 63 s convert, a 10 s wait (63 ms and 10 ms on the test clock).
+  // A 63 s convert, a 10 s wait; the simulator is paused until the test has looked, so the convert is still running however slow the machine.
+  account.simClock.pause();
   const [step] = await failedSteps(upProgram(stack, keep(backupId, 10)));
 
   const [convert] = converts(backupId);
@@ -59,6 +60,7 @@ it("a convert that outlives the wait fails the step naming the action; the resou
   expect(kept.initErrors).toHaveLength(1);
   expect(kept.outputs).toMatchObject({ snapshotId: backupId, imageType: "backup", actionId: convert.id });
   expect(account.count(ACTION_POST)).toBe(1);
+  account.simClock.resume();
 
   // The convert finishes at DigitalOcean meanwhile; the next up, with the
   // program unchanged, updates the resource (init errors) and only renames it.
@@ -78,18 +80,22 @@ it("the next up joins a convert still in flight instead of starting another", as
   // A 500 GB backup: its convert takes over 9 minutes (half a second here).
   const backupId = account.sim.state.addBackup(3164495, { name: "db-01 big", size_gigabytes: 500 }).id;
   const stack = new EngineStack(account.server);
+  // Paused until the next up has joined the convert: it is still running then, however slow the machine.
+  account.simClock.pause();
   await failedSteps(upProgram(stack, keep(backupId, 10)));
   const [convert] = converts(backupId);
   expect(account.sim.state.action(convert.id)?.status).toBe("in-progress");
 
   // As the error suggests: a longer wait. The convert is still running when the update starts.
-  const { steps } = await upProgram(stack, keep(backupId, 600));
+  const update = upProgram(stack, keep(backupId, 600));
+  await account.server.waitForLog(`convert of backup ${backupId}: joining action ${convert.id} already in progress`);
+  account.simClock.resume();
+  const { steps } = await update;
 
   expect(steps.map((s) => s.op)).toEqual(["update"]);
   expect(stack.get("kept").outputs).toMatchObject({ imageType: "snapshot", actionId: convert.id });
   expect(converts(backupId)).toHaveLength(1);
   expect(account.count(ACTION_POST)).toBe(1);
-  await account.server.waitForLog(`convert of backup ${backupId}: joining action ${convert.id} already in progress`);
 });
 
 describe("an API failure after the backup is chosen", () => {
@@ -200,12 +206,13 @@ describe("scheduled CI jobs: each ends at waitTimeoutSeconds, the next resumes",
 
   beforeAll(() => {
     stack = new EngineStack(account.server);
-    // 4 TB, in ams3: a convert and transfers of over an hour each (four seconds here), so each outlives a
-    // 10 s wait, and the transfers are still running when the next job's provider process has started.
+    // 4 TB, in ams3: a convert and transfers of over an hour each (four seconds here), far beyond a 10 s wait.
     backupId = account.sim.state.addBackup(3164495, { name: "db-01 huge", size_gigabytes: 4000 }).id;
   });
 
   it("job 1: the convert outlives the wait; the job ends with it still running, the snapshot recorded incomplete, its copy not started", async () => {
+    // Paused until the test has looked: resuming returns the simulator to the present, which a slow job may have taken past the convert's end.
+    account.simClock.pause();
     const steps = await job(W);
 
     expect(steps.map((s) => [s.op, s.name, Boolean(s.error)])).toEqual([["create", "big", true]]);
@@ -215,11 +222,14 @@ describe("scheduled CI jobs: each ends at waitTimeoutSeconds, the next resumes",
     // The copy depends on the snapshot: the engine does not create it in a run where the snapshot failed.
     expect([...stack.state.values()].map((r) => r.name)).toEqual(["big"]);
     expect(account.count(ACTION_POST)).toBe(1);
+    account.simClock.resume();
   });
 
   it("job 2: finishes the snapshot without a second convert, starts both transfers, and ends with them running", async () => {
     await until(() => converts(backupId)[0]?.status === "completed", "the convert");
     account.sim.resetRequests();
+    // Paused until job 3 polls the transfers: they are still running then, however long its process takes to start.
+    account.simClock.pause();
 
     const steps = await job(W);
 
@@ -239,7 +249,9 @@ describe("scheduled CI jobs: each ends at waitTimeoutSeconds, the next resumes",
   it("job 3, with the transfers still running: joins them, sends no action request, and completes", async () => {
     account.sim.resetRequests();
 
+    const polled = until(() => account.sim.requests().some((r) => r.route === "GET /v2/actions"), "job 3 to poll the transfers").then(() => account.simClock.resume());
     const steps = await job(3600, () => expect(transfers().map((a) => a.status)).toEqual(["in-progress", "in-progress"]));
+    await polled;
 
     // The snapshot is updated only because its waitTimeoutSeconds changed, and writes nothing.
     expect(steps.map((s) => [s.op, s.name, Boolean(s.error)])).toEqual([

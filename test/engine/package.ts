@@ -68,7 +68,8 @@ function prepare(options: PrepareOptions): PreparedPackage {
   if (options.build === "always" || !fs.existsSync(dist) || (stale && options.build === "if-stale")) {
     build();
   } else if (stale) {
-    console.warn(`engine harness: ${path.relative(REPO_ROOT, stale)} is newer than dist/; packing the existing build (run \`npm run build\` or use build: "if-stale")`);
+    // An error, not a warning: the test environment holds warnings back, and this one changes what is tested.
+    console.error(`engine harness: ${path.relative(REPO_ROOT, stale)} is newer than dist/; packing the existing build (run \`npm run build\` or use build: "if-stale")`);
   }
 
   const fingerprint = fingerprintSources(dist);

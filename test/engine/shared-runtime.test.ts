@@ -59,9 +59,7 @@ it("35 creates at once: one poller's reads, far fewer than one poll per action p
   const { images, resources } = await declare35(account.sim);
   account.sim.resetRequests();
 
-  const started = Date.now();
   const created = await createAll(account.server, resources);
-  const elapsedMs = Date.now() - started;
   expectConverged(account.sim, images, created);
 
   const counts = account.sim.requestCounts();
@@ -77,7 +75,6 @@ it("35 creates at once: one poller's reads, far fewer than one poll per action p
   const perActionPolls = BACKUPS.length * 7 + images.length * REGIONS.length * 9;
   expect(polls).toBeGreaterThan(0);
   expect(polls).toBeLessThan(perActionPolls / 10);
-  console.log(`35 creates, ${ACTIONS} actions: ${counts.total} requests, ${polls} polls, ${elapsedMs} ms`);
 });
 
 /** Far below the 250/min the provider's limiter assumes: only the simulator's answers tell it otherwise. */

@@ -22,7 +22,12 @@ function spec(regions: string[], overrides: Partial<RegionCopySpec> = {}): Regio
 
 describe("convergeRegionCopy", () => {
   it("adopts regions the image is in and transfers the rest in parallel", async () => {
-    const result = await convergeRegionCopy(account.rt, spec(["ams3", "nyc3", "sfo3"]), undefined, () => {});
+    // Paused until both transfers are posted, so neither can finish first however far apart the posts are in real time.
+    account.simClock.pause();
+    const converging = convergeRegionCopy(account.rt, spec(["ams3", "nyc3", "sfo3"]), undefined, () => {});
+    await until(() => account.sim.state.listActions(GOLDEN_SNAPSHOT).length === 2, "both transfers to start");
+    account.simClock.resume();
+    const result = await converging;
     expect(result).toMatchObject<Partial<RegionCopyObservation>>({
       imageId: GOLDEN_SNAPSHOT,
       availableRegions: ["ams3", "nyc3", "sfo3"],
@@ -104,11 +109,17 @@ describe("convergeRegionCopy", () => {
   });
 
   it("reports a timeout as incomplete; the next run joins the transfers still running", async () => {
+    // Paused until the next run polls the transfers, so they are still running when it finds them.
+    account.simClock.pause();
     const error = (await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"], { waitTimeoutSeconds: 10 }), undefined, () => {}).catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
     expect(error).toBeInstanceOf(IncompleteError);
     expect(error.message).toMatch(/resume waiting/);
     expect(error.state.actionIds).toHaveLength(2);
-    const done = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), error.state, () => {});
+    account.sim.resetRequests();
+    const next = convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), error.state, () => {});
+    await until(() => account.sim.requests().some((r) => r.route === "GET /v2/actions"), "the next run to poll the transfers");
+    account.simClock.resume();
+    const done = await next;
     expect(done.transferredRegions).toEqual(["ams3", "sfo3"]);
     expect(transfers()).toBe(2);
   });
@@ -204,5 +215,27 @@ describe("an errored transfer", () => {
     await until(() => account.sim.state.listActions(GOLDEN_SNAPSHOT).some((a) => a.status === "in-progress"), "the second transfer to start");
     await account.rt.client.deleteImage(GOLDEN_SNAPSHOT);
     await expect(transfer).rejects.toThrow(/was deleted while it was being transferred, so there is nothing left to copy/);
+  });
+
+  it("whose region the image has all the same, copied by another pipeline meanwhile, is recorded as copied", async () => {
+    const other = runtimeFor(account.sim);
+    try {
+      account.simClock.pause();
+      account.sim.state.failNextAction(GOLDEN_SNAPSHOT);
+      const { log, lines } = collectingLog();
+      const ours = convergeRegionCopy(account.rt, spec(["ams3"]), undefined, log);
+      await until(() => transfers("ams3") === 1, "this resource's transfer to start");
+      // DigitalOcean is not documented to refuse a second transfer in flight; the simulator by default accepts it.
+      await other.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
+      account.simClock.resume();
+
+      const result = await ours;
+      expect(account.sim.state.listActions(GOLDEN_SNAPSHOT).map((a) => a.status).sort()).toEqual(["completed", "errored"]);
+      expect(result).toMatchObject({ availableRegions: ["ams3", "nyc3"], transferredRegions: ["ams3"] });
+      expect(lines).toContainEqual(expect.stringMatching(/transfer of image \d+ to ams3: .*ended errored.*, but the image is in ams3; counted as copied$/));
+    } finally {
+      account.simClock.resume();
+      await other.client.close();
+    }
   });
 });

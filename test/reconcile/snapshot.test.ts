@@ -2,6 +2,7 @@ import { request } from "undici";
 import { ApiError } from "../../provider/client/errors";
 import { BackupNotFoundError, IncompleteError } from "../../provider/reconcile/errors";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotAttributes, type SnapshotObservation, type SnapshotSpec } from "../../provider/reconcile/snapshot";
+import { until } from "../support/until";
 import { collectingLog, runtimeFor, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
 
 const WAIT = 3600;
@@ -64,14 +65,18 @@ describe("convergeSnapshot", () => {
   });
 
   it("joins a convert left in flight by an interrupted run instead of starting another", async () => {
+    // Paused until the run has found the convert in progress, however long that takes.
+    account.simClock.pause();
     const inFlight = await account.rt.client.startImageAction(WEB_BACKUPS[0], { type: "convert" });
     account.sim.resetRequests();
     const { log, lines } = collectingLog();
-    const result = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0] }), log);
+    const converging = convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0] }), log);
+    await until(() => lines.some((line) => line.includes(`joining action ${inFlight.id}`)), "the run to join the convert");
+    account.simClock.resume();
+    const result = await converging;
     expect(account.writes()).toEqual([]);
     expect(result.actionId).toBe(inFlight.id);
     expect(converts(WEB_BACKUPS[0])).toBe(1);
-    expect(lines.some((line) => line.includes(`joining action ${inFlight.id}`))).toBe(true);
   });
 
   // Separate processes POSTing at the same instant stay at one action only where the API refuses the
@@ -103,8 +108,7 @@ describe("convergeSnapshot", () => {
   });
 
   it("reports a timed-out convert as incomplete with the id, and the next run resumes it with no second convert", async () => {
-    const attempt = convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {});
-    const error = await attempt.catch((e: unknown) => e);
+    const error = await account.simClock.paused(() => convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {}).catch((e: unknown) => e));
     expect(error).toBeInstanceOf(IncompleteError);
     const incomplete = error as IncompleteError<SnapshotObservation>;
     expect(incomplete.id).toBe(String(WEB_BACKUPS[2]));
@@ -175,10 +179,12 @@ describe("readSnapshot and deleteSnapshot", () => {
   });
 
   it("waits for a convert still in flight, then deletes the snapshot it made", async () => {
+    account.simClock.pause();
     const timedOut = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {}).catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(IncompleteError);
     expect(account.sim.state.imageView(WEB_BACKUPS[2])?.type).toBe("backup");
     account.sim.resetRequests();
+    account.simClock.resume();
     const { log, lines } = collectingLog();
 
     await deleteSnapshot(account.rt, WEB_BACKUPS[2], WAIT, log);
@@ -190,7 +196,8 @@ describe("readSnapshot and deleteSnapshot", () => {
   });
 
   it("refuses to delete while a convert outlives the wait, writing nothing", async () => {
-    // A 500 GB backup: its convert takes over 9 minutes, far beyond a 10 s wait.
+    // Held by the paused simulator: the convert outlives both 10 s waits however slow the machine.
+    account.simClock.pause();
     const big = account.sim.state.addBackup(WEB_DROPLET, { name: "web-01 big", size_gigabytes: 500 }).id;
     await convergeSnapshot(account.rt, spec({ backupId: big, waitTimeoutSeconds: 10 }), () => {}).catch(() => undefined);
     account.sim.resetRequests();
@@ -200,6 +207,7 @@ describe("readSnapshot and deleteSnapshot", () => {
     expect((error as Error).message).toMatch(new RegExp(`cannot delete snapshot ${big} yet: its convert \\(action \\d+\\) was still running after 10 s`));
     expect(account.writes()).toEqual([]);
     expect(account.sim.state.imageView(big)?.type).toBe("backup");
+    account.simClock.resume();
   });
 });
 

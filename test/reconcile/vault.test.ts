@@ -70,7 +70,7 @@ describe("convergeVault", () => {
   });
 
   it("resumes a generation whose convert outlived the wait with the same backup and no second convert", async () => {
-    const error = (await rotate("2025-W23", undefined, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
+    const error = (await account.simClock.paused(() => rotate("2025-W23", undefined, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e))) as IncompleteError<VaultObservation>;
     expect(error).toBeInstanceOf(IncompleteError);
     expect(error.state.pending).toEqual({ rotationKey: "2025-W23", dropletId: WEB_DROPLET, backupId: WEB_BACKUPS[3] });
     const resumed = await rotate("2025-W23", error.state);
@@ -81,7 +81,7 @@ describe("convergeVault", () => {
   it("keeps a pending generation overtaken by the next rotation key instead of leaving its snapshot behind", async () => {
     const first = await rotate("2025-W23", undefined);
     const w24 = nightlyBackup(account.sim, 9);
-    const timedOut = (await rotate("2025-W24", first, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
+    const timedOut = (await account.simClock.paused(() => rotate("2025-W24", first, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e))) as IncompleteError<VaultObservation>;
     expect(timedOut.state.pending).toEqual({ rotationKey: "2025-W24", dropletId: WEB_DROPLET, backupId: w24 });
     // The convert finishes at DigitalOcean; the program's key moves on before the next run.
     await account.rt.watcher.waitFor(account.sim.state.listActions(w24)[0], { timeoutMs: 3_600_000 });
@@ -103,10 +103,13 @@ describe("convergeVault", () => {
   it("keeps an overtaken generation pending while its convert still runs, losing nothing", async () => {
     const first = await rotate("2025-W23", undefined);
     const big = account.sim.state.addBackup(WEB_DROPLET, { name: "web-01 big", created_at: "2025-06-09T04:10:00Z", size_gigabytes: 500 }).id;
+    // Paused throughout: the convert of `big` is still running when W25 comes.
+    account.simClock.pause();
     const timedOut = (await rotate("2025-W24", first, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
     nightlyBackup(account.sim, 16);
 
     const error = (await rotate("2025-W25", timedOut.state, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e)) as IncompleteError<VaultObservation>;
+    account.simClock.resume();
 
     expect(error).toBeInstanceOf(IncompleteError);
     expect(error.message).toContain("rotation 2025-W24 is still pending");

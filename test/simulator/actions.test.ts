@@ -1,17 +1,16 @@
 import { startSimulator, type Simulator } from "pulumi-digitalocean-image-actions/simulator";
-import { call, expectError, realSleep, SEED } from "./helpers";
+import { ManualClock } from "../support/manual-clock";
+import { call, expectError, SEED } from "./helpers";
 
-// 0.001: a 60 s convert takes 60 ms of real time, a 120 s transfer 120 ms.
-const SCALE = 0.001;
-
+// Actions end when the simulator's clock passes their end, so a test moves it
+// and reads: a 60 s convert is in progress until the clock has moved 60 s.
+let clock: ManualClock;
 let sim: Simulator;
 beforeEach(async () => {
-  sim = await startSimulator({ seed: SEED, timeScale: SCALE, rateLimit: false });
+  clock = new ManualClock();
+  sim = await startSimulator({ seed: SEED, clock, rateLimit: false });
 });
 afterEach(() => sim.close());
-
-/** Waits (in real time) until the clock has moved `clockMs` past now. */
-const waitClock = (clockMs: number) => realSleep(clockMs * SCALE + 20);
 
 describe("convert", () => {
   it("starts in-progress (201) and turns the backup into a snapshot in place when done", async () => {
@@ -23,10 +22,10 @@ describe("convert", () => {
     expect(action.region.slug).toBe("nyc3");
     expect((await call(sim, "GET", "/v2/images/100000001")).body.image.type).toBe("backup");
 
-    await waitClock(60_000);
+    await clock.advance(60_000);
     const done = await call(sim, "GET", `/v2/actions/${action.id}`);
     expect(done.body.action.status).toBe("completed");
-    expect(Date.parse(done.body.action.completed_at) - Date.parse(done.body.action.started_at)).toBeGreaterThanOrEqual(59_000);
+    expect(Date.parse(done.body.action.completed_at) - Date.parse(done.body.action.started_at)).toBe(60_000);
     const image = (await call(sim, "GET", "/v2/images/100000001")).body.image;
     expect(image).toMatchObject({ id: 100000001, type: "snapshot" });
     const droplet = (await call(sim, "GET", "/v2/droplets/3164494")).body.droplet;
@@ -38,7 +37,7 @@ describe("convert", () => {
     expect((await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" })).status).toBe(201);
     expect((await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" })).status).toBe(201);
     expectError(await call(sim, "POST", "/v2/images/100000010/actions", { type: "convert" }), 422, "unprocessable_entity");
-    await waitClock(60_000);
+    await clock.advance(60_000);
     // Converted now, so converting again is impossible.
     expectError(await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" }), 422, "unprocessable_entity");
     expect(sim.state.listActions(100000001)).toHaveLength(2);
@@ -51,9 +50,9 @@ describe("transfer", () => {
     expect(started.status).toBe(201);
     expect(started.body.action).toMatchObject({ type: "transfer", status: "in-progress", region_slug: "sfo3" });
     expect(started.body.action.region.slug).toBe("sfo3");
-    await waitClock(30_000);
+    await clock.advance(119_999);
     expect((await call(sim, "GET", "/v2/images/100000010")).body.image.regions).toEqual(["nyc3"]);
-    await waitClock(90_000);
+    await clock.advance(1);
     const action = (await call(sim, "GET", `/v2/images/100000010/actions/${started.body.action.id}`)).body.action;
     expect(action.status).toBe("completed");
     expect((await call(sim, "GET", "/v2/images/100000010")).body.image.regions).toEqual(["nyc3", "sfo3"]);
@@ -70,7 +69,7 @@ describe("transfer", () => {
     } finally {
       await strict.close();
     }
-    await waitClock(120_000);
+    await clock.advance(120_000);
     expect((await call(sim, "GET", "/v2/images/100000010")).body.image.regions.sort()).toEqual(["ams3", "nyc3", "sfo3"]);
     // Now it is there: transferring again is refused.
     expectError(await call(sim, "POST", "/v2/images/100000010/actions", { type: "transfer", region: "sfo3" }), 422, "unprocessable_entity");
@@ -116,21 +115,21 @@ describe("errored actions", () => {
     sim.state.failNextAction(100000001);
     const a = (await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" })).body.action;
     expect(a.status).toBe("in-progress");
-    await waitClock(60_000);
+    await clock.advance(60_000);
     const done = (await call(sim, "GET", `/v2/actions/${a.id}`)).body.action;
     expect(done.status).toBe("errored");
     expect(done.completed_at).not.toBeNull();
     expect((await call(sim, "GET", "/v2/images/100000001")).body.image.type).toBe("backup");
     // Only the next one: a retry succeeds.
     const retry = (await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" })).body.action;
-    await waitClock(60_000);
+    await clock.advance(60_000);
     expect((await call(sim, "GET", `/v2/actions/${retry.id}`)).body.action.status).toBe("completed");
   });
 
   it("errors a configured share of actions", async () => {
     sim.setFaults({ erroredActionRate: 1 });
     const a = (await call(sim, "POST", "/v2/images/100000010/actions", { type: "transfer", region: "sfo3" })).body.action;
-    await waitClock(120_000);
+    await clock.advance(120_000);
     expect((await call(sim, "GET", `/v2/actions/${a.id}`)).body.action.status).toBe("errored");
     expect((await call(sim, "GET", "/v2/images/100000010")).body.image.regions).toEqual(["nyc3"]);
   });
@@ -155,10 +154,10 @@ describe("action lists", () => {
 
 it("makes durations grow with image size when configured", async () => {
   await sim.close();
-  sim = await startSimulator({ seed: SEED, timeScale: SCALE, rateLimit: false, actionDurations: { convertMs: 10_000, perGigabyteMs: 40_000 } });
+  sim = await startSimulator({ seed: SEED, clock, rateLimit: false, actionDurations: { convertMs: 10_000, perGigabyteMs: 40_000 } });
   const a = (await call(sim, "POST", "/v2/images/100000001/actions", { type: "convert" })).body.action; // 3 GB: 130 s
-  await waitClock(40_000);
+  await clock.advance(129_999);
   expect((await call(sim, "GET", `/v2/actions/${a.id}`)).body.action.status).toBe("in-progress");
-  await waitClock(100_000);
+  await clock.advance(1);
   expect((await call(sim, "GET", `/v2/actions/${a.id}`)).body.action.status).toBe("completed");
 });

@@ -1,4 +1,6 @@
 import { startSimulator, type FaultConfig, type Simulator } from "pulumi-digitalocean-image-actions/simulator";
+import { ManualClock } from "../support/manual-clock";
+import { until } from "../support/until";
 import { call, expectError, SEED } from "./helpers";
 
 const POST_ACTIONS = "POST /v2/images/:id/actions";
@@ -51,15 +53,26 @@ it("loses responses of image updates and deletes after performing them", async (
   expect(sim.state.imageView(100000010)).toBeUndefined();
 });
 
-it("adds latency on the clock", async () => {
-  sim.setFaults({ latencyMs: 20_000 }); // 200 ms real at 0.01
-  const start = Date.now();
-  expect((await call(sim, "GET", "/v2/regions")).status).toBe(200);
-  expect(Date.now() - start).toBeGreaterThanOrEqual(190);
-  sim.setFaults({ latencyMs: { min: 0, max: 1000 } }); // at most 10 ms real
-  const quick = Date.now();
-  await call(sim, "GET", "/v2/regions");
-  expect(Date.now() - quick).toBeLessThan(150);
+it("adds latency on the clock: the answer waits until the clock has moved that far", async () => {
+  await sim.close();
+  const clock = new ManualClock();
+  sim = await startSimulator({ seed: SEED, clock });
+  sim.setFaults({ latencyMs: 20_000 });
+  const slow = call(sim, "GET", "/v2/regions");
+  await until(() => clock.pendingSleeps === 1, "the request to be held");
+  await clock.advance(19_999);
+  expect(clock.pendingSleeps).toBe(1);
+  await clock.advance(1);
+  expect(clock.pendingSleeps).toBe(0);
+  expect((await slow).status).toBe(200);
+
+  sim.setFaults({ seed: 7, latencyMs: { min: 0, max: 1000 } });
+  const quick = call(sim, "GET", "/v2/regions");
+  // Logged and, if its draw is above 0, asleep in the same turn.
+  await until(() => sim.requests().length === 2, "the second request to arrive");
+  await clock.advance(1000);
+  expect(clock.pendingSleeps).toBe(0);
+  expect((await quick).status).toBe(200);
 });
 
 it("answers a 429 storm with retry-after, without performing or spending quota", async () => {

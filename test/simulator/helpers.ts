@@ -24,9 +24,6 @@ export async function call(sim: Simulator, method: string, path: string, body?: 
   return { status: res.statusCode, headers: flat, body: text === "" ? undefined : JSON.parse(text) };
 }
 
-/** Resolves after `ms` real milliseconds. */
-export const realSleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Asserts DigitalOcean's error body and request id header. */
 export function expectError(reply: Reply, status: number, id: string): void {
   expect(reply.status).toBe(status);

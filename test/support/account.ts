@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DigitalOceanClient } from "../../provider/client/client";
+import { scaledClock } from "../../provider/clock";
 import { createRuntime, type Runtime } from "../../provider/runtime";
 import { startSimulator, type RequestLogEntry, type SeedData, type Simulator, type SimulatorOptions } from "../../provider/simulator";
+import { PausableClock } from "./pausable-clock";
 
 /** The example seed: Droplet 3164494 (nyc3) with four daily backups, Droplet 3164495, snapshot 100000010. */
 export const SEED: SeedData = JSON.parse(readFileSync(join(__dirname, "../../examples/seed.json"), "utf8"));
@@ -15,20 +17,24 @@ export const TIME_SCALE = 0.001;
 
 export interface Account {
   sim: Simulator;
+  /** The simulator's clock: paused, it holds every action in progress while the runtime's waits run out. */
+  simClock: PausableClock;
   rt: Runtime;
   /** Requests that change something (anything but GET). */
   writes(): RequestLogEntry[];
   close(): Promise<void>;
 }
 
-/** A seeded simulator and a runtime (client, watcher, clock) on the same scaled clock. */
+/** A seeded simulator and a runtime (client, watcher, clock), each on its own clock of the same scale, as in two processes. */
 export async function simulatedAccount(
   options: Pick<SimulatorOptions, "faults" | "refuseDuplicateActions" | "tagAnswerSpelling"> & { rateLimit?: false } = {},
 ): Promise<Account> {
-  const sim = await startSimulator({ timeScale: TIME_SCALE, seed: SEED, ...options });
+  const simClock = new PausableClock(TIME_SCALE);
+  const sim = await startSimulator({ clock: simClock, seed: SEED, ...options });
   const rt = runtimeFor(sim);
   return {
     sim,
+    simClock,
     rt,
     writes: () => sim.requests().filter((r) => r.method !== "GET"),
     close: async () => {
@@ -38,9 +44,10 @@ export async function simulatedAccount(
   };
 }
 
-/** A separate runtime against the same simulator, as a second pipeline would have. */
+/** A separate runtime against the same simulator, as a second pipeline would have, on a clock of the simulator's scale that a pause of the simulator does not stop. */
 export function runtimeFor(sim: Simulator): Runtime {
-  return createRuntime(new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock: sim.clock }), sim.clock);
+  const clock = scaledClock(sim.clock.scale);
+  return createRuntime(new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock }), clock);
 }
 
 /** Messages are collected instead of printed, so tests can assert on them. */
