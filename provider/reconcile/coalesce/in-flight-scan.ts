@@ -107,8 +107,8 @@ export class InFlightScan {
       if (starts.some((start) => !(start <= latestPossible))) return undefined;
       if (result.actions.some((action) => action.resource_type === "image" && typeof action.resource_id !== "number")) return undefined;
       actions.push(...result.actions.filter((action) => action.resource_type === "image"));
-      // Newest first: once a page reaches past the horizon, nothing further down can still be in progress.
-      if (!result.hasNext || starts.some((start) => start < horizon)) {
+      // Newest first: once a page's oldest action is past the horizon, nothing further down can still be in progress.
+      if (!result.hasNext || starts[starts.length - 1] < horizon) {
         this.pagesNeeded = page;
         return actions;
       }
