@@ -7,6 +7,9 @@ import { RequestPacer } from "./client/rate-limit/pacer";
 import type { Action, Region } from "./api/types";
 import { ActionWatcher } from "./waiter";
 import { ActionPoller } from "./waiter/poller";
+import { ImageReader } from "./reconcile/coalesce/image-reader";
+import { InFlightScan } from "./reconcile/coalesce/in-flight-scan";
+import { TagWriter } from "./reconcile/coalesce/tag-writer";
 
 /**
  * What resources work with: one client, poller and clock per (token, endpoint)
@@ -31,17 +34,24 @@ export interface Runtime {
    * same action (after one errored) keeps its own.
    */
   ongoing: Map<string, OngoingAction>;
+  /** Image reads, shared by the resources reading at the same moment. */
+  images: ImageReader;
+  /** "Which actions on this image may be in flight?", one scan of the account's actions for the images asked about at the same moment. */
+  inFlight: InFlightScan;
   /**
    * The account's regions: they change a few times a year, so one listing
    * serves every resource of a `pulumi up` of hundreds of copies.
    */
   regions: SharedRead<Region[]>;
   /**
-   * Tags known to exist, by lower-cased name, to the spelling DigitalOcean
-   * keeps: a stack tagging hundreds of snapshots with the same few tags
-   * creates each once, not once per snapshot.
+   * Tags known to exist or being created, by lower-cased name, to the spelling
+   * DigitalOcean keeps: a stack tagging hundreds of snapshots with the same few
+   * tags creates each once, not once per snapshot, even when they all reach
+   * their tags at the same moment.
    */
-  knownTags: Map<string, string>;
+  knownTags: Map<string, Promise<string>>;
+  /** Tagging, shared by the images getting the same tag at the same moment. */
+  tagWriter: TagWriter;
 }
 
 /** One start of an image action, shared by every resource of the process that asks for it while it runs. */
@@ -123,8 +133,11 @@ export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime
     clock,
     confirmAccess: () => (access ??= client.checkAccess()),
     ongoing: new Map(),
+    images: new ImageReader(client),
+    inFlight: new InFlightScan(client, clock),
     regions: new SharedRead(),
     knownTags: new Map(),
+    tagWriter: new TagWriter(client),
   };
 }
 

@@ -8,8 +8,9 @@ import { hasPageAfter, itemsOfEveryPage, PER_PAGE } from "./pagination";
 import { findActionStartedBy } from "./policy/action-match";
 import { backoffDelayMs } from "./policy/backoff";
 import { deliveryOf, mayHaveTakenEffect } from "./policy/delivery";
-import { RequestPacer } from "./rate-limit/pacer";
+import { RateLimitWaitTooLong, RequestPacer } from "./rate-limit/pacer";
 import type { RequestPriority } from "./rate-limit/queue";
+import { SendSlot } from "./send-slot";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
 import { envelope, isAction, isImage, isRegion, isTag, pageOf, readAnswer } from "./response-shapes";
 import { createTransport } from "./transport";
@@ -39,6 +40,7 @@ interface RequestInit {
   /** Whether sending it twice is harmless; true for every method but POST unless said otherwise. */
   idempotent?: boolean;
   priority?: RequestPriority;
+  slot?: SendSlot;
 }
 
 /**
@@ -65,6 +67,7 @@ export class DigitalOceanClient {
   private readonly callTimeoutMs: number;
   /** Aborted by close(), so calls still waiting for the rate limit or a retry end instead of reaching a closed pool. */
   private readonly closing = new AbortController();
+  private readonly pacer: RequestPacer;
 
   constructor(options: DigitalOceanClientOptions) {
     const { connection } = options;
@@ -87,7 +90,7 @@ export class DigitalOceanClient {
     const transport = createTransport({
       origin: this.origin,
       clock: this.clock,
-      pacer: options.pacer ?? new RequestPacer(this.clock),
+      pacer: (this.pacer = options.pacer ?? new RequestPacer(this.clock)),
       endpoint: this.endpoint,
       requestTimeoutMs: options.requestTimeoutMs,
       maxResponseBytes: options.maxResponseBytes,
@@ -98,7 +101,33 @@ export class DigitalOceanClient {
 
   /** Any image by id: backup, snapshot, custom or base. */
   async getImage(id: number, o?: CallOptions): Promise<Image> {
-    return this.json("GET", this.url(`/v2/images/${idSegment(id)}`), envelope("image", isImage), { signal: o?.signal });
+    return this.json("GET", this.url(`/v2/images/${idSegment(id)}`), envelope("image", isImage), { signal: o?.signal, slot: o?.slot });
+  }
+
+  /** One page of the account's own images (snapshots, custom images and, as far as DigitalOcean lists them, backups). */
+  async listPrivateImages(page: { page: number; perPage: number }, o?: CallOptions): Promise<{ images: Image[]; total: number; hasNext: boolean }> {
+    const params = new URLSearchParams({ private: "true", page: String(page.page), per_page: String(page.perPage) });
+    const result = await this.json("GET", this.url(`/v2/images?${params}`), pageOf("images", isImage), { signal: o?.signal, slot: o?.slot });
+    const total = result.meta?.total ?? result.items.length;
+    return { images: result.items, total, hasNext: hasPageAfter(result, page.page, page.perPage, total) };
+  }
+
+  /**
+   * Waits until the rate limit lets an ordinary request go, and holds that
+   * slot for the caller's next call (CallOptions.slot), which it must make or
+   * give back with releaseUnused. A batch of reads closes at that moment:
+   * everything asked for while it waited shares the one request.
+   */
+  async reserveSlot(): Promise<SendSlot> {
+    const deadline = this.clock.now() + this.callTimeoutMs;
+    try {
+      return new SendSlot(await this.pacer.acquire({ deadline, signal: this.closing.signal }));
+    } catch (error) {
+      const path = "(a batch of reads)";
+      // Like a call queued for the rate limit: a spent budget is a RateLimitError, a closed client a NetworkError.
+      if (error instanceof RateLimitWaitTooLong) throw new RateLimitError("GET", path, error.waitMs, error.remainingMs, this.pacer.limits);
+      throw this.asClientError(error, "GET", path, undefined);
+    }
   }
 
   /**
@@ -151,7 +180,7 @@ export class DigitalOceanClient {
   /** One page of every action on the account, newest first. */
   async listActions(page: { page: number; perPage: number }, o?: CallOptions): Promise<{ actions: Action[]; total: number; hasNext: boolean }> {
     const params = new URLSearchParams({ page: String(page.page), per_page: String(page.perPage) });
-    const result = await this.json("GET", this.url(`/v2/actions?${params}`), pageOf("actions", isAction), { signal: o?.signal, priority: priorityOf(o) });
+    const result = await this.json("GET", this.url(`/v2/actions?${params}`), pageOf("actions", isAction), { signal: o?.signal, priority: priorityOf(o), slot: o?.slot });
     const total = result.meta?.total ?? result.items.length;
     return { actions: result.items, total, hasNext: hasPageAfter(result, page.page, page.perPage, total) };
   }
@@ -190,7 +219,7 @@ export class DigitalOceanClient {
 
   /** Tags resources; tagging twice is harmless, so this is retried like a PUT. */
   async tagResources(tag: string, resources: TagResource[], o?: CallOptions): Promise<void> {
-    await this.send("POST", this.url(`/v2/tags/${encodeURIComponent(tag)}/resources`), { body: { resources }, signal: o?.signal, idempotent: true });
+    await this.send("POST", this.url(`/v2/tags/${encodeURIComponent(tag)}/resources`), { body: { resources }, signal: o?.signal, idempotent: true, slot: o?.slot });
   }
 
   /** Removes the tag from resources. */
@@ -216,7 +245,8 @@ export class DigitalOceanClient {
   /** Every `key` item of the collection at `path`, in pages of the largest size. */
   private paginate<T>(path: string, key: string, isItem: (v: unknown) => v is T, o?: CallOptions): AsyncGenerator<T> {
     const first = this.url(`${path}?per_page=${PER_PAGE}`);
-    return itemsOfEveryPage(first, (target) => this.json("GET", target, pageOf(key, isItem), { signal: o?.signal }), this.origin);
+    // A reserved slot serves the first page only: the slot is taken once.
+    return itemsOfEveryPage(first, (target) => this.json("GET", target, pageOf(key, isItem), { signal: o?.signal, slot: o?.slot }), this.origin);
   }
 
   /** Sends the request and reads a JSON answer of the shape `read` accepts. */
@@ -235,6 +265,7 @@ export class DigitalOceanClient {
       priority: init.priority ?? "normal",
       failedAttempts: 0,
       endpointAnswered: this.answered,
+      slot: init.slot,
     };
     const options: ContextualDispatchOptions & Dispatcher.RequestOptions = {
       method,

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock";
 import type { Connection } from "./config";
 import type { RequestPacer } from "./rate-limit/pacer";
+import type { SendSlot } from "./send-slot";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -11,6 +12,8 @@ export interface CallOptions {
    * may use the slice of the hourly budget kept for watching.
    */
   watch?: boolean;
+  /** A slot from reserveSlot: the call's first attempt is sent on it instead of queueing for the rate limit. */
+  slot?: SendSlot;
 }
 
 /** How to build a DigitalOceanClient; only `connection` is required. */

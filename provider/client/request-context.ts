@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import type { RequestPriority } from "./rate-limit/queue";
+import type { SendSlot } from "./send-slot";
 
 /**
  * What the interceptors need to know about the call a request belongs to. It
@@ -20,6 +21,8 @@ export interface RequestContext {
   failedAttempts: number;
   /** Whether the endpoint has answered any request of this client yet; see retryDecision. */
   endpointAnswered?: boolean;
+  /** A slot granted before the call was made; its first attempt sends on it instead of queueing. */
+  slot?: SendSlot;
 }
 
 export const REQUEST_CONTEXT = Symbol("digitalocean-image-actions.request-context");

@@ -146,7 +146,7 @@ function closeTo(a: string, b: string): boolean {
 /** A transfer of a large image can take well over an hour; a day is the outer bound anyone should wait in one run. */
 export const DEFAULT_WAIT_SECONDS = 3600;
 const MIN_WAIT_SECONDS = 10;
-const MAX_WAIT_SECONDS = 86_400;
+export const MAX_WAIT_SECONDS = 86_400;
 
 /** A value as it appears in an error message: short, quoted when a string, and named when not known yet. */
 export function show(value: unknown): string {

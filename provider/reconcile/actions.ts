@@ -12,20 +12,27 @@ export async function listImageActions(rt: Runtime, imageId: number): Promise<Ac
   return actions;
 }
 
-/** The newest completed action on the image that does what `request` asks, if any. */
+/**
+ * The newest completed action on the image that does what `request` asks, if
+ * any. A scan shared with other images answers when it shows one; when it does
+ * not, the action may be older than the scan reaches, and the image's own list tells.
+ */
 export async function findCompleted(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
+  const seen = await rt.inFlight.actionsOf(imageId);
+  const completed = newestMatching(seen.actions, request, "completed");
+  if (completed || seen.complete) return completed;
   return newestMatching(await listImageActions(rt, imageId), request, "completed");
 }
 
 /** The newest action on the image that does what `request` asks and is still running, if any. */
 export async function findInFlight(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
-  return newestMatching(await listImageActions(rt, imageId), request, "in-progress");
+  return newestMatching((await rt.inFlight.actionsOf(imageId)).actions, request, "in-progress");
 }
 
 /**
  * Starts `request` on the image unless the same action is already in flight.
- * `known` is the image's action list when the caller just read it (one listing
- * serves every region of a copy). A 422 is DigitalOcean's answer to an impossible
+ * `known` is what `rt.inFlight` answered for the image when the caller just
+ * asked (one answer serves every region of a copy). A 422 is DigitalOcean's answer to an impossible
  * action (a backup already converted, a region the image already has); the bundled
  * simulator also gives it to a duplicate of a running action, which real
  * DigitalOcean is not documented to do. Either way, when the image's action list
@@ -61,7 +68,7 @@ function ongoingKey(imageId: number, request: ImageActionRequest): string {
 }
 
 async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
-  const inFlight = newestMatching(known ?? (await listImageActions(rt, imageId)), request, "in-progress");
+  const inFlight = newestMatching(known ?? (await rt.inFlight.actionsOf(imageId)).actions, request, "in-progress");
   if (inFlight) {
     log(`${describeRequest(imageId, request)}: joining action ${inFlight.id} already in progress`);
     return inFlight;

@@ -22,7 +22,7 @@ export interface ImageEvidence {
  */
 export async function imageOrGone(rt: Runtime, imageId: number, evidence: ImageEvidence = {}): Promise<Image | undefined> {
   try {
-    return await rt.client.getImage(imageId);
+    return await rt.images.read(imageId);
   } catch (error) {
     if (!ApiError.isNotFound(error)) throw error;
     await confirmNotFound(rt, `image ${imageId}`, evidence);

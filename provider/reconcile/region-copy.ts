@@ -2,7 +2,7 @@ import { DigitalOceanError } from "../errors";
 import type { Image, ImageActionRequest } from "../api/types";
 import type { Runtime } from "../runtime";
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
-import { describeRequest, listImageActions, startOrJoin, waitLogged } from "./actions";
+import { describeRequest, startOrJoin, waitLogged } from "./actions";
 import { IncompleteError } from "./errors";
 import { imageOrGone } from "./images";
 import type { Log } from "./progress";
@@ -54,7 +54,7 @@ export async function convergeRegionCopy(
 
   const transferredRegions = new Set(previous?.transferredRegions ?? []);
   const actionIds = new Set(previous?.actionIds ?? []);
-  const known = missing.length > 0 ? await listImageActions(rt, image.id) : [];
+  const known = missing.length > 0 ? (await rt.inFlight.actionsOf(image.id)).actions : [];
   const outcomes = await Promise.allSettled(
     missing.map(async (region) => {
       const request: ImageActionRequest = { type: "transfer", region };
@@ -66,23 +66,7 @@ export async function convergeRegionCopy(
     }),
   );
 
-  // A failed read-back must not drop the record of what was just transferred: it fails the run as incomplete below.
-  let after: Image | undefined = image;
-  let readBackFailure: unknown;
-  if (missing.length > 0) {
-    try {
-      after = await imageOrGone(rt, image.id, { actionIds: [...actionIds] });
-    } catch (error) {
-      after = image;
-      readBackFailure = error;
-    }
-  }
-  if (!after) {
-    throw new DigitalOceanError(
-      `image ${image.id} was deleted while it was being transferred, so there is nothing left to copy: ` +
-        `point imageId at an existing snapshot or custom image, or remove this resource`,
-    );
-  }
+  const after = await imageAfterTransfers(rt, image, missing, outcomes, actionIds);
   const failures = outcomes.flatMap((outcome, i) => {
     if (outcome.status === "fulfilled") return [];
     // An errored transfer whose region the image has all the same is a copy made: recorded as ours now,
@@ -101,16 +85,43 @@ export async function convergeRegionCopy(
     actionIds: [...actionIds].sort((a, b) => a - b),
   };
   if (failures.length > 0) throw incomplete(failures, observation, spec);
-  if (readBackFailure !== undefined) {
-    if (!(readBackFailure instanceof DigitalOceanError)) throw readBackFailure;
-    throw new IncompleteError(
-      `the transfers completed, but reading image ${image.id} back failed: ${readBackFailure.message}. Run \`pulumi up\` again to record its regions`,
-      String(spec.imageId),
-      observation,
-      { cause: readBackFailure },
+  return observation;
+}
+
+/**
+ * The image once its transfers have ended. A completed transfer is
+ * DigitalOcean's word that the image is in its region, so when every transfer
+ * completed, the image as read before plus their regions is what it holds, with
+ * no second read (a region someone else added meanwhile shows at the next
+ * refresh, like any change made outside the stack). When one did not complete,
+ * the image is read again through the shared reader: an errored transfer may
+ * have copied all the same, and an image deleted meanwhile errors its transfers.
+ * A failed read leaves the completed ones recorded; the failed transfers fail the run.
+ */
+async function imageAfterTransfers(
+  rt: Runtime,
+  before: Image,
+  targets: readonly string[],
+  outcomes: readonly PromiseSettledResult<unknown>[],
+  actionIds: ReadonlySet<number>,
+): Promise<Image> {
+  const copied = targets.filter((_, i) => outcomes[i].status === "fulfilled");
+  const derived = { ...before, regions: [...new Set([...before.regions, ...copied])] };
+  if (copied.length === targets.length) return derived;
+  let after: Image | undefined;
+  try {
+    after = await imageOrGone(rt, before.id, { actionIds: [...actionIds] });
+  } catch (error) {
+    if (!(error instanceof DigitalOceanError)) throw error;
+    return derived;
+  }
+  if (!after) {
+    throw new DigitalOceanError(
+      `image ${before.id} was deleted while it was being transferred, so there is nothing left to copy: ` +
+        `point imageId at an existing snapshot or custom image, or remove this resource`,
     );
   }
-  return observation;
+  return after;
 }
 
 /** The image as it is now, or undefined when it no longer exists. */

@@ -20,29 +20,33 @@ export async function syncTags(
   const toAdd = wanted.filter((tag) => !has(current, tag));
   const toRemove = current.filter((tag) => !has(wanted, tag));
   const added: string[] = [];
-  for (const tag of toAdd) added.push(await tagImage(rt, tag, ref, log));
+  for (const tag of toAdd) added.push(await tagImage(rt, tag, imageId, log));
   for (const tag of toRemove) await rt.client.untagResources(tag, ref);
   return { written: toAdd.length + toRemove.length > 0, tags: [...current.filter((tag) => !toRemove.includes(tag)), ...added] };
 }
 
 /** Tags the image with `tag`, creating the tag if needed; returns the spelling DigitalOcean keeps. */
-async function tagImage(rt: Runtime, tag: string, ref: TagResource[], log?: (message: string) => void): Promise<string> {
-  const known = rt.knownTags;
+async function tagImage(rt: Runtime, tag: string, imageId: number, log?: (message: string) => void): Promise<string> {
   const key = tag.toLowerCase();
-  const spelled = known.get(key);
-  if (spelled !== undefined) {
-    try {
-      await rt.client.tagResources(spelled, ref);
-      return spelled;
-    } catch (error) {
-      // Someone deleted the tag since: create it again below.
-      if (!ApiError.isNotFound(error)) throw error;
-      known.delete(key);
+  const known = rt.knownTags.get(key);
+  if (known) {
+    // A creation another resource started and that failed is not this resource's failure: it creates the tag itself below.
+    const spelled = await known.catch(() => undefined);
+    if (spelled !== undefined) {
+      try {
+        await rt.tagWriter.tag(spelled, imageId);
+        return spelled;
+      } catch (error) {
+        // Someone deleted the tag since: create it again below.
+        if (!ApiError.isNotFound(error)) throw error;
+      }
     }
+    forgetTag(rt, key, known);
   }
-  let canonical = await rt.client.ensureTag(tag);
+  const creating = rt.knownTags.get(key) ?? createTag(rt, key, tag);
+  let canonical = await creating;
   try {
-    await rt.client.tagResources(canonical, ref);
+    await rt.tagWriter.tag(canonical, imageId);
   } catch (error) {
     // Tags are case stable, and what POST /v2/tags answers for a tag that exists in another
     // capitalization is not documented: when the answered spelling is not the one the tag has,
@@ -51,11 +55,25 @@ async function tagImage(rt: Runtime, tag: string, ref: TagResource[], log?: (mes
     const kept = await spellingOnAccount(rt, tag);
     if (kept === undefined || kept === canonical) throw error;
     canonical = kept;
-    await rt.client.tagResources(canonical, ref);
+    await rt.tagWriter.tag(canonical, imageId);
+    forgetTag(rt, key, creating);
+    if (!rt.knownTags.has(key)) rt.knownTags.set(key, Promise.resolve(canonical));
   }
   if (canonical !== tag) log?.(`tag "${tag}" exists on the account as "${canonical}" (DigitalOcean keeps the first spelling); tagging with "${canonical}"`);
-  known.set(key, canonical);
   return canonical;
+}
+
+/** Creates the tag once for every resource asking while the creation runs; a failed creation is forgotten, so the next asks again. */
+function createTag(rt: Runtime, key: string, tag: string): Promise<string> {
+  const creating = rt.client.ensureTag(tag);
+  rt.knownTags.set(key, creating);
+  creating.catch(() => forgetTag(rt, key, creating));
+  return creating;
+}
+
+/** Forgets the spelling of `key` when it is still `entry`, not a newer one another resource has set. */
+function forgetTag(rt: Runtime, key: string, entry: Promise<string>): void {
+  if (rt.knownTags.get(key) === entry) rt.knownTags.delete(key);
 }
 
 /** The spelling of the account's tag that equals `tag` but for case, if there is one. */

@@ -24,14 +24,16 @@ function positiveInt(raw: string | null, name: string): number | undefined {
  * Cuts `all` into the page the query asks for: `page` from 1, `per_page` 20 by
  * default and clamped to 1..200 as DigitalOcean does. Links are absolute URLs on
  * `baseUrl` that keep the request's other query parameters; only the ones that
- * make sense are present, and `links` is `{}` for a single page.
+ * make sense are present, and `links` is `{}` for a single page. `view`, when
+ * given, makes the answer's copy of each item on the page only.
  */
-export function paginate<T>(all: readonly T[], url: URL, baseUrl: string): Page<T> {
+export function paginate<T, U = T>(all: readonly T[], url: URL, baseUrl: string, view?: (item: T) => U): Page<U> {
   const page = Math.max(1, positiveInt(url.searchParams.get("page"), "page") ?? 1);
   const requested = positiveInt(url.searchParams.get("per_page"), "per_page") ?? DEFAULT_PER_PAGE;
   const perPage = Math.min(MAX_PER_PAGE, Math.max(1, requested));
   const lastPage = Math.max(1, Math.ceil(all.length / perPage));
-  const items = all.slice((page - 1) * perPage, page * perPage);
+  const onPage = all.slice((page - 1) * perPage, page * perPage);
+  const items = view ? onPage.map(view) : (onPage as unknown as U[]);
 
   const link = (p: number) => {
     const target = new URL(url.pathname, baseUrl);

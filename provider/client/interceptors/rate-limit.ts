@@ -6,13 +6,14 @@ import { pathOf, requestContext } from "../request-context";
 
 /**
  * Paces every attempt (first sends and retries alike) through the token's
- * shared RequestPacer, and reports each answer back to it: its rate-limit
+ * shared RequestPacer (a call given a slot already granted sends its first attempt on it), and reports each answer back to it: its rate-limit
  * headers, and a 429's `retry-after`, which pauses every request of the token.
  */
 export function rateLimit(pacer: RequestPacer): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {
     const context = requestContext(opts);
-    pacer.acquire({ deadline: context.deadline, signal: context.signal, priority: context.priority }).then(
+    const reserved = context.slot?.take();
+    (reserved ? Promise.resolve(reserved) : pacer.acquire({ deadline: context.deadline, signal: context.signal, priority: context.priority })).then(
       (permit) => {
         try {
           dispatch(opts, new ReportingHandler(handler, permit));

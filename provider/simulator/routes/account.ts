@@ -7,7 +7,7 @@ export const accountRoutes: Route[] = [
   {
     template: "GET /v2/actions",
     handle: (ctx) => {
-      const page = paginate(ctx.state.listActions(), ctx.url, ctx.baseUrl);
+      const page = ctx.state.actionPage(ctx.url, ctx.baseUrl);
       return { status: 200, body: { actions: page.items, links: page.links, meta: page.meta } };
     },
   },

@@ -86,7 +86,7 @@ export const imageRoutes: Route[] = [
     handle: (ctx) => {
       const id = intParam(ctx, "id");
       if (!ctx.state.imageView(id)) throw notFound();
-      const page = paginate(ctx.state.listActions(id), ctx.url, ctx.baseUrl);
+      const page = ctx.state.actionPage(ctx.url, ctx.baseUrl, id);
       return { status: 200, body: { actions: page.items, links: page.links, meta: page.meta } };
     },
   },

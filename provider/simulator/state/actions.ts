@@ -2,6 +2,7 @@ import type { Clock } from "../../clock";
 import type { Action, ImageActionRequest, Region } from "../../api/types";
 import { iso } from "../droplets";
 import { unprocessable } from "../errors";
+import { paginate, type Page } from "../pagination";
 import type { Faults } from "../faults";
 import type { ImageTable } from "./images";
 
@@ -59,10 +60,16 @@ export class ActionLog {
 
   /** Every action, newest first; only those on `imageId` when given. */
   list(imageId?: number): Action[] {
-    return this.records
-      .filter((a) => imageId === undefined || a.resource_id === imageId)
-      .map(actionView)
-      .reverse();
+    return this.newestFirst(imageId).map(actionView);
+  }
+
+  /** The page of `list(imageId)` the query asks for, copying only the actions on it: a poll of a long history stays cheap. */
+  page(url: URL, baseUrl: string, imageId?: number): Page<Action> {
+    return paginate(this.newestFirst(imageId), url, baseUrl, actionView);
+  }
+
+  private newestFirst(imageId: number | undefined): ActionRecord[] {
+    return this.records.filter((a) => imageId === undefined || a.resource_id === imageId).reverse();
   }
 
   get(id: number): Action | undefined {

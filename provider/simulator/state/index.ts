@@ -2,6 +2,7 @@ import type { Clock } from "../../clock";
 import type { Action, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "../../api/types";
 import { dropletView, fullPolicy, nextBackupWindow, type DropletRecord } from "../droplets";
 import { ApiRefusal, notFound } from "../errors";
+import type { Page } from "../pagination";
 import type { Faults } from "../faults";
 import { defaultRegions } from "../regions";
 import type { SeedBackup, SeedData, SeedDroplet, SeedImage } from "../seed";
@@ -111,6 +112,12 @@ export class SimState {
   listActions(imageId?: number): Action[] {
     this.actions.completeDue();
     return this.actions.list(imageId);
+  }
+
+  /** One page of `listActions(imageId)` as the query asks for it. */
+  actionPage(url: URL, baseUrl: string, imageId?: number): Page<Action> {
+    this.actions.completeDue();
+    return this.actions.page(url, baseUrl, imageId);
   }
 
   action(id: number): Action | undefined {
