@@ -30,7 +30,7 @@ export interface DigitalOceanClientOptions {
    */
   callTimeoutMs?: number;
   /**
-   * The token's pacer, shared with every other client of the token (the runtime passes it).
+   * The token's pacer, shared with every other client of the token (the session passes it).
    * Default: a pacer of this client's own, as for a tool or test that is the token's only user.
    */
   pacer?: RequestPacer;

@@ -117,7 +117,7 @@ export async function create(inputs: VaultInputs, config?: StackConfig): Promise
   const id = vaultId(inputs.dropletId);
   const ctx = callContext(config, `${LABEL} ${id}`);
   try {
-    const observation = await convergeVault(ctx.runtime(), specOf(inputs), undefined, ctx.log);
+    const observation = await convergeVault(ctx.session(), specOf(inputs), undefined, ctx.log);
     return { id, outs: stateOf(inputs, observation) };
   } catch (error) {
     throw asResourceInitFailure<VaultObservation>(error, (partial) => stateOf(inputs, partial), id, inputs);
@@ -127,7 +127,7 @@ export async function create(inputs: VaultInputs, config?: StackConfig): Promise
 export async function update(id: string, olds: VaultState, news: VaultInputs, config?: StackConfig): Promise<pulumi.dynamic.UpdateResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
   try {
-    const observation = await convergeVault(ctx.runtime(), specOf(news), olds, ctx.log);
+    const observation = await convergeVault(ctx.session(), specOf(news), olds, ctx.log);
     return { outs: stateOf(news, observation) };
   } catch (error) {
     throw asResourceInitFailure<VaultObservation>(error, (partial) => stateOf(news, partial), id, news);
@@ -137,13 +137,13 @@ export async function update(id: string, olds: VaultState, news: VaultInputs, co
 /** Refresh: generations whose snapshot was deleted by hand drop out. */
 export async function read(id: string, props: VaultState, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  const observation = await readVault(ctx.runtime(), props);
+  const observation = await readVault(ctx.session(), props);
   return { id, props: { ...props, ...observation, newestSnapshotId: observation.generations[0]?.snapshotId ?? null } };
 }
 
 export async function destroy(id: string, props: VaultState, config?: StackConfig): Promise<void> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  await deleteVault(ctx.runtime(), props, props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log);
+  await deleteVault(ctx.session(), props, props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log);
 }
 
 function specOf(inputs: VaultInputs): VaultSpec {

@@ -1,5 +1,5 @@
 import { resolveConnection, type ConfigSource } from "../client/config";
-import { getRuntime, type Runtime } from "../runtime";
+import { getSession, type AccountSession } from "../session";
 import { IncompleteError } from "../reconcile/errors";
 import type { Log } from "../reconcile/progress";
 
@@ -18,17 +18,17 @@ export function captureConfig(config: ConfigSource): StackConfig {
 }
 
 /**
- * Everything one provider call needs. The runtime is resolved on first use, so
+ * Everything one provider call needs. The session is resolved on first use, so
  * `check` and `diff` (and so `pulumi preview`) work without a token.
  */
 export interface CallContext {
-  runtime(): Runtime;
+  session(): AccountSession;
   log: Log;
 }
 
 export function callContext(stackConfig: StackConfig | undefined, label: string): CallContext {
   return {
-    runtime: () => getRuntime(resolveConnection({ get: (key) => stackConfig?.[key as keyof StackConfig] })),
+    session: () => getSession(resolveConnection({ get: (key) => stackConfig?.[key as keyof StackConfig] })),
     log: (message) => console.log(`${label}: ${message}`),
   };
 }

@@ -51,7 +51,7 @@ export async function diff(_id: string, olds: RegionCopyState, news: RegionCopyI
 export async function create(inputs: RegionCopyInputs, config?: StackConfig): Promise<pulumi.dynamic.CreateResult> {
   const ctx = callContext(config, `${LABEL} ${inputs.imageId}`);
   try {
-    const observation = await convergeRegionCopy(ctx.runtime(), specOf(inputs), undefined, ctx.log);
+    const observation = await convergeRegionCopy(ctx.session(), specOf(inputs), undefined, ctx.log);
     return { id: String(observation.imageId), outs: stateOf(inputs, observation) };
   } catch (error) {
     throw asResourceInitFailure<RegionCopyObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
@@ -65,7 +65,7 @@ export async function update(id: string, olds: RegionCopyState, news: RegionCopy
     ctx.log(`no longer declaring ${dropped.join(", ")}: DigitalOcean cannot remove an image from one region, so those copies stay`);
   }
   try {
-    const observation = await convergeRegionCopy(ctx.runtime(), specOf(news), olds, ctx.log);
+    const observation = await convergeRegionCopy(ctx.session(), specOf(news), olds, ctx.log);
     return { outs: stateOf(news, observation) };
   } catch (error) {
     throw asResourceInitFailure<RegionCopyObservation>(error, (partial) => stateOf(news, partial), undefined, news);
@@ -75,7 +75,7 @@ export async function update(id: string, olds: RegionCopyState, news: RegionCopy
 /** Refresh: re-reads the image's regions; a declared region it lacks is drift the next update repairs. */
 export async function read(id: string, props: RegionCopyState, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  const observation = await readRegionCopy(ctx.runtime(), Number(id), props);
+  const observation = await readRegionCopy(ctx.session(), Number(id), props);
   if (!observation) return {};
   const missing = props.regions.filter((region) => !observation.availableRegions.includes(region));
   if (missing.length === 0) return { id, props: stateOf(props, observation) };

@@ -84,7 +84,7 @@ export async function diff(id: string, olds: SnapshotState, news: SnapshotInputs
 export async function create(inputs: SnapshotInputs, config?: StackConfig): Promise<pulumi.dynamic.CreateResult> {
   const ctx = callContext(config, LABEL);
   try {
-    const observation = await convergeSnapshot(ctx.runtime(), specOf(inputs), ctx.log);
+    const observation = await convergeSnapshot(ctx.session(), specOf(inputs), ctx.log);
     return { id: String(observation.snapshotId), outs: stateOf(inputs, observation) };
   } catch (error) {
     throw asResourceInitFailure<SnapshotObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
@@ -95,7 +95,7 @@ export async function update(id: string, olds: SnapshotState, news: SnapshotInpu
   const ctx = callContext(config, `${LABEL} ${id}`);
   const pinned = { ...news, backupId: olds.backupId ?? Number(id), dropletId: news.dropletId ?? olds.dropletId };
   try {
-    const observation = await convergeSnapshot(ctx.runtime(), { ...specOf(pinned), knownActionId: olds.actionId ?? undefined }, ctx.log);
+    const observation = await convergeSnapshot(ctx.session(), { ...specOf(pinned), knownActionId: olds.actionId ?? undefined }, ctx.log);
     return { outs: stateOf(pinned, { ...observation, actionId: observation.actionId ?? olds.actionId ?? null }) };
   } catch (error) {
     if (error instanceof BackupNotFoundError && news.dropletId !== undefined && olds.imageType !== "snapshot") throw expiredBeforeKept(pinned.backupId, news.dropletId, error);
@@ -118,14 +118,14 @@ function expiredBeforeKept(backupId: number, dropletId: number, cause: BackupNot
 /** Refresh: Pulumi passes the stored state; the snapshot is re-read and reported gone when deleted. */
 export async function read(id: string, props: SnapshotState, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  const observation = await readSnapshot(ctx.runtime(), Number(id), { actionIds: [props.actionId] });
+  const observation = await readSnapshot(ctx.session(), Number(id), { actionIds: [props.actionId] });
   if (!observation) return {};
   return { id, props: stateOf(props, { ...observation, actionId: props.actionId }) };
 }
 
 export async function destroy(id: string, props: SnapshotState, config?: StackConfig): Promise<void> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  await deleteSnapshot(ctx.runtime(), Number(id), props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log, { actionIds: [props.actionId] });
+  await deleteSnapshot(ctx.session(), Number(id), props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log, { actionIds: [props.actionId] });
 }
 
 function specOf(inputs: SnapshotDeclaration & BackupChoice): SnapshotSpec {

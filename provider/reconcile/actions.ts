@@ -2,13 +2,13 @@ import { ApiError } from "../client/errors";
 import { matchesRequest, newestMatching } from "../client/policy/action-match";
 import { DigitalOceanError } from "../errors";
 import type { Action, ImageActionRequest } from "../api/types";
-import type { OngoingAction, Runtime } from "../runtime";
+import type { OngoingAction, AccountSession } from "../session";
 import { throttledProgress, type Log } from "./progress";
 
 /** Every action on the image, newest first. */
-export async function listImageActions(rt: Runtime, imageId: number): Promise<Action[]> {
+export async function listImageActions(session: AccountSession, imageId: number): Promise<Action[]> {
   const actions: Action[] = [];
-  for await (const action of rt.client.listImageActions(imageId)) actions.push(action);
+  for await (const action of session.client.listImageActions(imageId)) actions.push(action);
   return actions;
 }
 
@@ -17,30 +17,30 @@ export async function listImageActions(rt: Runtime, imageId: number): Promise<Ac
  * any. A scan shared with other images answers when it shows one; when it does
  * not, the action may be older than the scan reaches, and the image's own list tells.
  */
-export async function findCompleted(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
-  const seen = await rt.inFlight.actionsOf(imageId);
+export async function findCompleted(session: AccountSession, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
+  const seen = await session.inFlight.actionsOf(imageId);
   const completed = newestMatching(seen.actions, request, "completed");
   if (completed || seen.complete) return completed;
-  return newestMatching(await listImageActions(rt, imageId), request, "completed");
+  return newestMatching(await listImageActions(session, imageId), request, "completed");
 }
 
 /** The newest action on the image that does what `request` asks and is still running, if any. */
-export async function findInFlight(rt: Runtime, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
-  return newestMatching((await rt.inFlight.actionsOf(imageId)).actions, request, "in-progress");
+export async function findInFlight(session: AccountSession, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
+  return newestMatching((await session.inFlight.actionsOf(imageId)).actions, request, "in-progress");
 }
 
 /**
  * Starts `request` on the image unless the same action is already in flight.
- * `known` is what `rt.inFlight` answered for the image when the caller just
+ * `known` is what `session.inFlight` answered for the image when the caller just
  * asked (one answer serves every region of a copy). A 422 is DigitalOcean's answer to an impossible
  * action (a backup already converted, a region the image already has); the bundled
  * simulator also gives it to a duplicate of a running action, which real
  * DigitalOcean is not documented to do. Either way, when the image's action list
  * then shows the same action running or done, it is joined instead of failing.
  */
-export async function startOrJoin(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
+export async function startOrJoin(session: AccountSession, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
   const key = ongoingKey(imageId, request);
-  const ongoing = rt.ongoing.get(key);
+  const ongoing = session.ongoing.get(key);
   if (ongoing) {
     // Another resource of this run asked for the same action a moment ago; DigitalOcean is not
     // documented to refuse a duplicate, and the action list read before may predate its POST.
@@ -48,33 +48,33 @@ export async function startOrJoin(rt: Runtime, imageId: number, request: ImageAc
     log(`${describeRequest(imageId, request)}: joining action ${action.id} started for another resource in this run`);
     return action;
   }
-  const entry: OngoingAction = { started: startOrJoinAtDigitalOcean(rt, imageId, request, log, known) };
-  rt.ongoing.set(key, entry);
+  const entry: OngoingAction = { started: startOrJoinAtDigitalOcean(session, imageId, request, log, known) };
+  session.ongoing.set(key, entry);
   entry.started.then(
     (action) => (entry.actionId = action.id),
-    () => forgetOngoing(rt, key, (current) => current === entry),
+    () => forgetOngoing(session, key, (current) => current === entry),
   );
   return entry.started;
 }
 
 /** Removes the entry for `key` when `isOurs` says it is the one the caller was part of, not a newer attempt's. */
-function forgetOngoing(rt: Runtime, key: string, isOurs: (entry: OngoingAction) => boolean): void {
-  const current = rt.ongoing.get(key);
-  if (current && isOurs(current)) rt.ongoing.delete(key);
+function forgetOngoing(session: AccountSession, key: string, isOurs: (entry: OngoingAction) => boolean): void {
+  const current = session.ongoing.get(key);
+  if (current && isOurs(current)) session.ongoing.delete(key);
 }
 
 function ongoingKey(imageId: number, request: ImageActionRequest): string {
   return `${imageId} ${request.type}${request.type === "transfer" ? ` ${request.region}` : ""}`;
 }
 
-async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
-  const inFlight = newestMatching(known ?? (await rt.inFlight.actionsOf(imageId)).actions, request, "in-progress");
+async function startOrJoinAtDigitalOcean(session: AccountSession, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
+  const inFlight = newestMatching(known ?? (await session.inFlight.actionsOf(imageId)).actions, request, "in-progress");
   if (inFlight) {
     log(`${describeRequest(imageId, request)}: joining action ${inFlight.id} already in progress`);
     return inFlight;
   }
   try {
-    const action = await rt.client.startImageAction(imageId, request);
+    const action = await session.client.startImageAction(imageId, request);
     // Waiting for an action that is not the one asked for would report work as done that never happened.
     if (action.resource_id !== imageId || !matchesRequest(action, request)) throw foreignAction(imageId, request, action);
     log(`${describeRequest(imageId, request)}: started action ${action.id}`);
@@ -84,7 +84,7 @@ async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: 
     // The other action may already have finished by now: DigitalOcean then refuses
     // because the work is done ("already available", "not a backup"), so a
     // completed action of the same kind counts too.
-    const current = await listImageActions(rt, imageId);
+    const current = await listImageActions(session, imageId);
     const raced = newestMatching(current, request, "in-progress") ?? newestMatching(current, request, "completed");
     if (!raced) throw error;
     log(`${describeRequest(imageId, request)}: joining action ${raced.id} started concurrently elsewhere`);
@@ -93,15 +93,15 @@ async function startOrJoinAtDigitalOcean(rt: Runtime, imageId: number, request: 
 }
 
 /** Waits for the action to complete, logging progress for long waits. */
-export function waitLogged(rt: Runtime, action: Action, imageId: number, request: ImageActionRequest, timeoutSeconds: number, log: Log): Promise<Action> {
-  const wait = rt.watcher.waitFor(action, {
+export function waitLogged(session: AccountSession, action: Action, imageId: number, request: ImageActionRequest, timeoutSeconds: number, log: Log): Promise<Action> {
+  const wait = session.watcher.waitFor(action, {
     timeoutMs: timeoutSeconds * 1000,
-    onProgress: throttledProgress(describeRequest(imageId, request), log, rt.clock),
+    onProgress: throttledProgress(describeRequest(imageId, request), log, session.clock),
   });
   // Finished, failed or given up on: a later resource reads the action list afresh. A resource that
   // joined an action which errored may finish waiting after another has started the retry: that
   // retry's entry stays.
-  return wait.finally(() => forgetOngoing(rt, ongoingKey(imageId, request), (current) => current.actionId === action.id));
+  return wait.finally(() => forgetOngoing(session, ongoingKey(imageId, request), (current) => current.actionId === action.id));
 }
 
 export function describeRequest(imageId: number, request: ImageActionRequest): string {

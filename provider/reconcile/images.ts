@@ -1,6 +1,6 @@
 import { ApiError } from "../client/errors";
 import type { Image } from "../api/types";
-import type { Runtime } from "../runtime";
+import type { AccountSession } from "../session";
 import { UnconfirmedNotFoundError } from "./errors";
 
 /** What state remembers of how an image came to be: the actions this package saw make or copy it. */
@@ -14,18 +14,18 @@ export interface ImageEvidence {
  * base URL with a stray path, a proxy, or another team's token answer 404 for
  * images that exist. So a 404 counts as "gone" only once
  * - the endpoint and token are confirmed to reach an account's images
- *   (Runtime.confirmAccess, one call per process), and
+ *   (AccountSession.confirmAccess, one call per process), and
  * - when state recorded an action on the image, that action is still visible
  *   to the token: DigitalOcean keeps an account's action history after the
  *   image goes, so an unknown action means the token is of another account.
  * Otherwise UnconfirmedNotFoundError, and nothing is concluded.
  */
-export async function imageOrGone(rt: Runtime, imageId: number, evidence: ImageEvidence = {}): Promise<Image | undefined> {
+export async function imageOrGone(session: AccountSession, imageId: number, evidence: ImageEvidence = {}): Promise<Image | undefined> {
   try {
-    return await rt.images.read(imageId);
+    return await session.images.read(imageId);
   } catch (error) {
     if (!ApiError.isNotFound(error)) throw error;
-    await confirmNotFound(rt, `image ${imageId}`, evidence);
+    await confirmNotFound(session, `image ${imageId}`, evidence);
     return undefined;
   }
 }
@@ -34,10 +34,10 @@ export async function imageOrGone(rt: Runtime, imageId: number, evidence: ImageE
  * Throws UnconfirmedNotFoundError unless a 404 for `subject` can be trusted
  * (see imageOrGone); resolves when it can.
  */
-export async function confirmNotFound(rt: Runtime, subject: string, evidence: ImageEvidence = {}): Promise<void> {
-  const { endpoint, tokenSource } = rt.client;
+export async function confirmNotFound(session: AccountSession, subject: string, evidence: ImageEvidence = {}): Promise<void> {
+  const { endpoint, tokenSource } = session.client;
   try {
-    await rt.confirmAccess();
+    await session.confirmAccess();
   } catch (failure) {
     throw new UnconfirmedNotFoundError(
       `DigitalOcean answered 404 for ${subject}, but that is not taken to mean it does not exist: ${endpoint} with the token ` +
@@ -50,7 +50,7 @@ export async function confirmNotFound(rt: Runtime, subject: string, evidence: Im
   const actionId = evidence.actionIds?.find((id): id is number => typeof id === "number");
   if (actionId === undefined) return;
   try {
-    await rt.client.getAction(actionId);
+    await session.client.getAction(actionId);
   } catch (error) {
     if (!ApiError.isNotFound(error)) throw error;
     throw new UnconfirmedNotFoundError(

@@ -1,6 +1,6 @@
 import { DigitalOceanError } from "../errors";
 import type { Image, ImageActionRequest } from "../api/types";
-import type { Runtime } from "../runtime";
+import type { AccountSession } from "../session";
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
 import { describeRequest, startOrJoin, waitLogged } from "./actions";
 import { IncompleteError } from "./errors";
@@ -34,12 +34,12 @@ export interface RegionCopyObservation {
  * `previous` carries what earlier runs did, so the record of copies accumulates.
  */
 export async function convergeRegionCopy(
-  rt: Runtime,
+  session: AccountSession,
   spec: RegionCopySpec,
   previous: Pick<RegionCopyObservation, "transferredRegions" | "actionIds"> | undefined,
   log: Log,
 ): Promise<RegionCopyObservation> {
-  const image = await imageOrGone(rt, spec.imageId, { actionIds: previous?.actionIds });
+  const image = await imageOrGone(session, spec.imageId, { actionIds: previous?.actionIds });
   if (!image) {
     throw new DigitalOceanError(`image ${spec.imageId} was not found: imageId must name an existing snapshot or custom image (list them with \`doctl compute image list-user\`)`);
   }
@@ -50,23 +50,23 @@ export async function convergeRegionCopy(
     );
   }
   const missing = spec.regions.filter((region) => !image.regions.includes(region));
-  await assertTransferTargets(rt, missing);
+  await assertTransferTargets(session, missing);
 
   const transferredRegions = new Set(previous?.transferredRegions ?? []);
   const actionIds = new Set(previous?.actionIds ?? []);
-  const known = missing.length > 0 ? (await rt.inFlight.actionsOf(image.id)).actions : [];
+  const known = missing.length > 0 ? (await session.inFlight.actionsOf(image.id)).actions : [];
   const outcomes = await Promise.allSettled(
     missing.map(async (region) => {
       const request: ImageActionRequest = { type: "transfer", region };
-      const action = await startOrJoin(rt, image.id, request, log, known);
+      const action = await startOrJoin(session, image.id, request, log, known);
       actionIds.add(action.id);
-      await waitLogged(rt, action, image.id, request, spec.waitTimeoutSeconds, log);
+      await waitLogged(session, action, image.id, request, spec.waitTimeoutSeconds, log);
       transferredRegions.add(region);
       return action;
     }),
   );
 
-  const after = await imageAfterTransfers(rt, image, missing, outcomes, actionIds);
+  const after = await imageAfterTransfers(session, image, missing, outcomes, actionIds);
   const failures = outcomes.flatMap((outcome, i) => {
     if (outcome.status === "fulfilled") return [];
     // An errored transfer whose region the image has all the same is a copy made: recorded as ours now,
@@ -99,7 +99,7 @@ export async function convergeRegionCopy(
  * A failed read leaves the completed ones recorded; the failed transfers fail the run.
  */
 async function imageAfterTransfers(
-  rt: Runtime,
+  session: AccountSession,
   before: Image,
   targets: readonly string[],
   outcomes: readonly PromiseSettledResult<unknown>[],
@@ -110,7 +110,7 @@ async function imageAfterTransfers(
   if (copied.length === targets.length) return derived;
   let after: Image | undefined;
   try {
-    after = await imageOrGone(rt, before.id, { actionIds: [...actionIds] });
+    after = await imageOrGone(session, before.id, { actionIds: [...actionIds] });
   } catch (error) {
     if (!(error instanceof DigitalOceanError)) throw error;
     return derived;
@@ -126,11 +126,11 @@ async function imageAfterTransfers(
 
 /** The image as it is now, or undefined when it no longer exists. */
 export async function readRegionCopy(
-  rt: Runtime,
+  session: AccountSession,
   imageId: number,
   previous: Pick<RegionCopyObservation, "transferredRegions" | "actionIds"> | undefined,
 ): Promise<RegionCopyObservation | undefined> {
-  const image = await imageOrGone(rt, imageId, { actionIds: previous?.actionIds });
+  const image = await imageOrGone(session, imageId, { actionIds: previous?.actionIds });
   if (!image) return undefined;
   return {
     imageId: image.id,

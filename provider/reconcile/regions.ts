@@ -1,19 +1,19 @@
 import type { Region } from "../api/types";
-import type { Runtime } from "../runtime";
+import type { AccountSession } from "../session";
 import { DigitalOceanError } from "../errors";
 
-/** The account's regions, read once per runtime (see Runtime.regions). */
-function listRegions(rt: Runtime): Promise<Region[]> {
-  return rt.regions.get(() => rt.client.listRegions());
+/** The account's regions, read once per session (see AccountSession.regions). */
+function listRegions(session: AccountSession): Promise<Region[]> {
+  return session.regions.get(() => session.client.listRegions());
 }
 
 /**
  * Refuses, before anything is written, every target region that does not exist,
  * is unavailable, or does not accept image transfers.
  */
-export async function assertTransferTargets(rt: Runtime, targets: readonly string[]): Promise<void> {
+export async function assertTransferTargets(session: AccountSession, targets: readonly string[]): Promise<void> {
   if (targets.length === 0) return;
-  const bySlug = new Map((await listRegions(rt)).map((region) => [region.slug, region]));
+  const bySlug = new Map((await listRegions(session)).map((region) => [region.slug, region]));
   const problems = targets.flatMap((slug) => {
     const region = bySlug.get(slug);
     if (!region) return [`"${slug}" is not a DigitalOcean region`];

@@ -2,7 +2,7 @@ import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
 import { ApiError } from "../client/errors";
 import { DigitalOceanError } from "../errors";
 import type { Image, ImageActionRequest } from "../api/types";
-import type { Runtime } from "../runtime";
+import type { AccountSession } from "../session";
 import { describeRequest, findCompleted, findInFlight, startOrJoin, waitLogged } from "./actions";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import { confirmNotFound, imageOrGone, type ImageEvidence } from "./images";
@@ -58,9 +58,9 @@ const CONVERT: ImageActionRequest = { type: "convert" };
  * any point: it reads before it writes, adopts an image that is already a
  * snapshot, joins a convert already in flight, and starts one only when neither.
  */
-export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log): Promise<SnapshotObservation> {
-  const backupId = spec.backupId !== undefined ? spec.backupId : await newestBackupId(rt, spec.dropletId, spec.takenAfter, log);
-  let image = await imageOrGone(rt, backupId, { actionIds: [spec.knownActionId] });
+export async function convergeSnapshot(session: AccountSession, spec: SnapshotSpec, log: Log): Promise<SnapshotObservation> {
+  const backupId = spec.backupId !== undefined ? spec.backupId : await newestBackupId(session, spec.dropletId, spec.takenAfter, log);
+  let image = await imageOrGone(session, backupId, { actionIds: [spec.knownActionId] });
   if (!image) throw new BackupNotFoundError(backupId, { dropletId: spec.dropletId });
   if (image.type !== "backup" && image.type !== "snapshot") {
     throw new DigitalOceanError(
@@ -73,18 +73,18 @@ export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log
   let actionId: number | null = null;
   try {
     if (image.type === "backup") {
-      const action = await startOrJoin(rt, backupId, CONVERT, log);
+      const action = await startOrJoin(session, backupId, CONVERT, log);
       actionId = action.id;
-      await waitLogged(rt, action, backupId, CONVERT, spec.waitTimeoutSeconds, log);
-      const converted = await imageOrGone(rt, backupId, { actionIds: [action.id] });
+      await waitLogged(session, action, backupId, CONVERT, spec.waitTimeoutSeconds, log);
+      const converted = await imageOrGone(session, backupId, { actionIds: [action.id] });
       if (!converted) throw new SnapshotDeletedError(backupId, `this resource as soon as its convert (action ${action.id}) completed`);
       image = converted;
     } else {
-      actionId = spec.knownActionId ?? (await findCompleted(rt, backupId, CONVERT))?.id ?? null;
+      actionId = spec.knownActionId ?? (await findCompleted(session, backupId, CONVERT))?.id ?? null;
     }
     // One step at a time, so a failure records what was already written.
-    image = await applyNameAndDescription(rt, image, spec);
-    image = await applyTags(rt, image, spec.tags, log);
+    image = await applyNameAndDescription(session, image, spec);
+    image = await applyTags(session, image, spec.tags, log);
   } catch (error) {
     throw incomplete(error, observe(image, actionId), spec);
   }
@@ -92,8 +92,8 @@ export async function convergeSnapshot(rt: Runtime, spec: SnapshotSpec, log: Log
 }
 
 /** Current state of the snapshot, or undefined when it no longer exists; `evidence` as imageOrGone takes it. */
-export async function readSnapshot(rt: Runtime, snapshotId: number, evidence?: ImageEvidence): Promise<SnapshotObservation | undefined> {
-  const image = await imageOrGone(rt, snapshotId, evidence);
+export async function readSnapshot(session: AccountSession, snapshotId: number, evidence?: ImageEvidence): Promise<SnapshotObservation | undefined> {
+  const image = await imageOrGone(session, snapshotId, evidence);
   return image && observe(image, null);
 }
 
@@ -102,17 +102,17 @@ export async function readSnapshot(rt: Runtime, snapshotId: number, evidence?: I
  * A convert still in flight is waited for first: deleted before it finished, the backup would
  * become a snapshot afterwards that no stack records, billed until someone notices.
  */
-export async function deleteSnapshot(rt: Runtime, snapshotId: number, waitTimeoutSeconds: number, log: Log, evidence?: ImageEvidence): Promise<void> {
-  let image = await imageOrGone(rt, snapshotId, evidence);
+export async function deleteSnapshot(session: AccountSession, snapshotId: number, waitTimeoutSeconds: number, log: Log, evidence?: ImageEvidence): Promise<void> {
+  let image = await imageOrGone(session, snapshotId, evidence);
   if (image?.type === "backup") {
-    const converting = await findInFlight(rt, snapshotId, CONVERT);
+    const converting = await findInFlight(session, snapshotId, CONVERT);
     if (!converting) {
       log(`image ${snapshotId} is still a backup (its convert never completed); DigitalOcean expires backups itself, nothing deleted`);
       return;
     }
     log(`${describeRequest(snapshotId, CONVERT)}: action ${converting.id} is still running; waiting for it before deleting the snapshot it makes`);
     try {
-      await waitLogged(rt, converting, snapshotId, CONVERT, waitTimeoutSeconds, log);
+      await waitLogged(session, converting, snapshotId, CONVERT, waitTimeoutSeconds, log);
     } catch (error) {
       if (error instanceof ActionErroredError) return;
       if (!(error instanceof ActionTimeoutError)) throw error;
@@ -122,41 +122,41 @@ export async function deleteSnapshot(rt: Runtime, snapshotId: number, waitTimeou
         { cause: error },
       );
     }
-    image = await imageOrGone(rt, snapshotId, { actionIds: [converting.id] });
+    image = await imageOrGone(session, snapshotId, { actionIds: [converting.id] });
   }
   if (!image) return;
   try {
-    await rt.client.deleteImage(snapshotId);
+    await session.client.deleteImage(snapshotId);
   } catch (error) {
     if (!ApiError.isNotFound(error)) throw error;
   }
 }
 
 /** Renames and describes the image as declared, writing only what differs. */
-async function applyNameAndDescription(rt: Runtime, image: Image, spec: Pick<SnapshotSpec, "name" | "description">): Promise<Image> {
+async function applyNameAndDescription(session: AccountSession, image: Image, spec: Pick<SnapshotSpec, "name" | "description">): Promise<Image> {
   const update: { name?: string; description?: string } = {};
   if (spec.name !== undefined && spec.name !== image.name) update.name = spec.name;
   if (spec.description !== undefined && spec.description !== image.description) update.description = spec.description;
-  return Object.keys(update).length > 0 ? rt.client.updateImage(image.id, update) : image;
+  return Object.keys(update).length > 0 ? session.client.updateImage(image.id, update) : image;
 }
 
 /** Makes the image carry exactly the declared tags, when they are declared. */
-async function applyTags(rt: Runtime, image: Image, tags: string[] | undefined, log: Log): Promise<Image> {
+async function applyTags(session: AccountSession, image: Image, tags: string[] | undefined, log: Log): Promise<Image> {
   if (tags === undefined) return image;
-  const synced = await syncTags(rt, image.id, image.tags ?? [], tags, log);
+  const synced = await syncTags(session, image.id, image.tags ?? [], tags, log);
   return synced.written ? { ...image, tags: synced.tags } : image;
 }
 
 /** The newest backup of the Droplet; it is then pinned in state so later runs keep the same one. */
-async function newestBackupId(rt: Runtime, dropletId: number, takenAfter: string | undefined, log: Log): Promise<number> {
+async function newestBackupId(session: AccountSession, dropletId: number, takenAfter: string | undefined, log: Log): Promise<number> {
   let newest: Image | undefined;
   try {
-    for await (const backup of rt.client.listDropletBackups(dropletId)) {
+    for await (const backup of session.client.listDropletBackups(dropletId)) {
       if (!newest || Date.parse(backup.created_at) > Date.parse(newest.created_at)) newest = backup;
     }
   } catch (error) {
     if (!ApiError.isNotFound(error)) throw error;
-    await confirmNotFound(rt, `droplet ${dropletId}`);
+    await confirmNotFound(session, `droplet ${dropletId}`);
     throw new DigitalOceanError(`droplet ${dropletId} was not found: check dropletId, or use backupId for a backup of a deleted Droplet`, { cause: error });
   }
   if (!newest) {

@@ -1,6 +1,6 @@
 import { ApiError } from "../client/errors";
 import type { TagResource } from "../api/types";
-import type { Runtime } from "../runtime";
+import type { AccountSession } from "../session";
 
 /**
  * Makes the image carry exactly `wanted` tags. DigitalOcean tags resources
@@ -8,7 +8,7 @@ import type { Runtime } from "../runtime";
  * Returns whether anything was written.
  */
 export async function syncTags(
-  rt: Runtime,
+  session: AccountSession,
   imageId: number,
   current: readonly string[],
   wanted: readonly string[],
@@ -20,65 +20,65 @@ export async function syncTags(
   const toAdd = wanted.filter((tag) => !has(current, tag));
   const toRemove = current.filter((tag) => !has(wanted, tag));
   const added: string[] = [];
-  for (const tag of toAdd) added.push(await tagImage(rt, tag, imageId, log));
-  for (const tag of toRemove) await rt.client.untagResources(tag, ref);
+  for (const tag of toAdd) added.push(await tagImage(session, tag, imageId, log));
+  for (const tag of toRemove) await session.client.untagResources(tag, ref);
   return { written: toAdd.length + toRemove.length > 0, tags: [...current.filter((tag) => !toRemove.includes(tag)), ...added] };
 }
 
 /** Tags the image with `tag`, creating the tag if needed; returns the spelling DigitalOcean keeps. */
-async function tagImage(rt: Runtime, tag: string, imageId: number, log?: (message: string) => void): Promise<string> {
+async function tagImage(session: AccountSession, tag: string, imageId: number, log?: (message: string) => void): Promise<string> {
   const key = tag.toLowerCase();
-  const known = rt.knownTags.get(key);
+  const known = session.knownTags.get(key);
   if (known) {
     // A creation another resource started and that failed is not this resource's failure: it creates the tag itself below.
     const spelled = await known.catch(() => undefined);
     if (spelled !== undefined) {
       try {
-        await rt.tagWriter.tag(spelled, imageId);
+        await session.tagWriter.tag(spelled, imageId);
         return spelled;
       } catch (error) {
         // Someone deleted the tag since: create it again below.
         if (!ApiError.isNotFound(error)) throw error;
       }
     }
-    forgetTag(rt, key, known);
+    forgetTag(session, key, known);
   }
-  const creating = rt.knownTags.get(key) ?? createTag(rt, key, tag);
+  const creating = session.knownTags.get(key) ?? createTag(session, key, tag);
   let canonical = await creating;
   try {
-    await rt.tagWriter.tag(canonical, imageId);
+    await session.tagWriter.tag(canonical, imageId);
   } catch (error) {
     // Tags are case stable, and what POST /v2/tags answers for a tag that exists in another
     // capitalization is not documented: when the answered spelling is not the one the tag has,
     // tagging through it fails, and the account's tag list tells the spelling it keeps.
     if (!ApiError.isNotFound(error)) throw error;
-    const kept = await spellingOnAccount(rt, tag);
+    const kept = await spellingOnAccount(session, tag);
     if (kept === undefined || kept === canonical) throw error;
     canonical = kept;
-    await rt.tagWriter.tag(canonical, imageId);
-    forgetTag(rt, key, creating);
-    if (!rt.knownTags.has(key)) rt.knownTags.set(key, Promise.resolve(canonical));
+    await session.tagWriter.tag(canonical, imageId);
+    forgetTag(session, key, creating);
+    if (!session.knownTags.has(key)) session.knownTags.set(key, Promise.resolve(canonical));
   }
   if (canonical !== tag) log?.(`tag "${tag}" exists on the account as "${canonical}" (DigitalOcean keeps the first spelling); tagging with "${canonical}"`);
   return canonical;
 }
 
 /** Creates the tag once for every resource asking while the creation runs; a failed creation is forgotten, so the next asks again. */
-function createTag(rt: Runtime, key: string, tag: string): Promise<string> {
-  const creating = rt.client.ensureTag(tag);
-  rt.knownTags.set(key, creating);
-  creating.catch(() => forgetTag(rt, key, creating));
+function createTag(session: AccountSession, key: string, tag: string): Promise<string> {
+  const creating = session.client.ensureTag(tag);
+  session.knownTags.set(key, creating);
+  creating.catch(() => forgetTag(session, key, creating));
   return creating;
 }
 
 /** Forgets the spelling of `key` when it is still `entry`, not a newer one another resource has set. */
-function forgetTag(rt: Runtime, key: string, entry: Promise<string>): void {
-  if (rt.knownTags.get(key) === entry) rt.knownTags.delete(key);
+function forgetTag(session: AccountSession, key: string, entry: Promise<string>): void {
+  if (session.knownTags.get(key) === entry) session.knownTags.delete(key);
 }
 
 /** The spelling of the account's tag that equals `tag` but for case, if there is one. */
-async function spellingOnAccount(rt: Runtime, tag: string): Promise<string | undefined> {
-  for await (const existing of rt.client.listTags()) {
+async function spellingOnAccount(session: AccountSession, tag: string): Promise<string | undefined> {
+  for await (const existing of session.client.listTags()) {
     if (existing.name.toLowerCase() === tag.toLowerCase()) return existing.name;
   }
   return undefined;

@@ -1,5 +1,5 @@
 import { DigitalOceanError } from "../errors";
-import type { Runtime } from "../runtime";
+import type { AccountSession } from "../session";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import type { Log } from "./progress";
 import { convergeRegionCopy, readRegionCopy } from "./region-copy";
@@ -63,14 +63,14 @@ export function renderName(pattern: string, dropletId: number, rotationKey: stri
  * `keep` are deleted, oldest first. Only snapshots recorded in `previous` are
  * ever deleted, so snapshots made elsewhere are never touched.
  */
-export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: VaultObservation | undefined, log: Log): Promise<VaultObservation> {
+export async function convergeVault(session: AccountSession, spec: VaultSpec, previous: VaultObservation | undefined, log: Log): Promise<VaultObservation> {
   let generations = [...(previous?.generations ?? [])];
   const pending = previous?.pending;
   const resumable = pending?.rotationKey === spec.rotationKey && pending.dropletId === spec.dropletId ? pending : undefined;
-  if (pending && !resumable) generations = await keepOvertakenPending(rt, pending, generations, spec, log);
-  generations = await rotate(rt, spec, generations, resumable, log);
-  const { kept, beyondKeep } = await refreshGenerations(rt, spec, generations, log);
-  return retire(rt, spec, kept, beyondKeep, log);
+  if (pending && !resumable) generations = await keepOvertakenPending(session, pending, generations, spec, log);
+  generations = await rotate(session, spec, generations, resumable, log);
+  const { kept, beyondKeep } = await refreshGenerations(session, spec, generations, log);
+  return retire(session, spec, kept, beyondKeep, log);
 }
 
 /**
@@ -80,7 +80,7 @@ export async function convergeVault(rt: Runtime, spec: VaultSpec, previous: Vaul
  * or ended errored keeps it pending; a backup expired meanwhile drops it.
  */
 async function keepOvertakenPending(
-  rt: Runtime,
+  session: AccountSession,
   pending: NonNullable<VaultObservation["pending"]>,
   generations: Generation[],
   spec: VaultSpec,
@@ -88,7 +88,7 @@ async function keepOvertakenPending(
 ): Promise<Generation[]> {
   try {
     const snapshot = await convergeSnapshot(
-      rt,
+      session,
       { backupId: pending.backupId, ...keptAs(spec, pending.dropletId, pending.rotationKey) },
       log,
     );
@@ -108,7 +108,7 @@ async function keepOvertakenPending(
  * Starts the generation of the declared rotation key (and Droplet) unless the newest one is it:
  * from the pending backup when its run left one, else from the Droplet's newest backup.
  */
-async function rotate(rt: Runtime, spec: VaultSpec, generations: Generation[], resumable: VaultObservation["pending"], log: Log): Promise<Generation[]> {
+async function rotate(session: AccountSession, spec: VaultSpec, generations: Generation[], resumable: VaultObservation["pending"], log: Log): Promise<Generation[]> {
   const newest = generations[0];
   if (newest?.rotationKey === spec.rotationKey && newest.dropletId === spec.dropletId) return generations;
   const choice: BackupChoice = resumable
@@ -117,7 +117,7 @@ async function rotate(rt: Runtime, spec: VaultSpec, generations: Generation[], r
       { dropletId: spec.dropletId, takenAfter: newest?.dropletId === spec.dropletId ? newest.createdAt : undefined };
   let snapshot: SnapshotObservation;
   try {
-    snapshot = await convergeSnapshot(rt, { ...choice, ...keptAs(spec, spec.dropletId, spec.rotationKey) }, log);
+    snapshot = await convergeSnapshot(session, { ...choice, ...keptAs(spec, spec.dropletId, spec.rotationKey) }, log);
   } catch (error) {
     if (!(error instanceof IncompleteError)) throw error;
     const partial = error.state as SnapshotObservation;
@@ -133,7 +133,7 @@ async function rotate(rt: Runtime, spec: VaultSpec, generations: Generation[], r
  * apart, to be retired. A generation whose snapshot was deleted by hand no longer counts towards
  * keep, so an older one stays instead.
  */
-async function refreshGenerations(rt: Runtime, spec: VaultSpec, generations: Generation[], log: Log): Promise<{ kept: Generation[]; beyondKeep: Generation[] }> {
+async function refreshGenerations(session: AccountSession, spec: VaultSpec, generations: Generation[], log: Log): Promise<{ kept: Generation[]; beyondKeep: Generation[] }> {
   const kept: Generation[] = [];
   const beyondKeep: Generation[] = [];
   const failures: string[] = [];
@@ -143,7 +143,7 @@ async function refreshGenerations(rt: Runtime, spec: VaultSpec, generations: Gen
       continue;
     }
     try {
-      kept.push(await refreshGeneration(rt, generation, spec, log));
+      kept.push(await refreshGeneration(session, generation, spec, log));
     } catch (error) {
       if (error instanceof SnapshotDeletedError) {
         log(`generation ${generation.rotationKey}: ${error.message}; it is no longer kept`);
@@ -165,12 +165,12 @@ async function refreshGenerations(rt: Runtime, spec: VaultSpec, generations: Gen
 }
 
 /** Deletes the snapshots of the generations beyond keep, oldest last as they come. */
-async function retire(rt: Runtime, spec: VaultSpec, kept: Generation[], beyondKeep: Generation[], log: Log): Promise<VaultObservation> {
+async function retire(session: AccountSession, spec: VaultSpec, kept: Generation[], beyondKeep: Generation[], log: Log): Promise<VaultObservation> {
   const observation: VaultObservation = { generations: kept, retiredSnapshotIds: [] };
   for (const [i, generation] of beyondKeep.entries()) {
     log(`retiring generation ${generation.rotationKey}: deleting snapshot ${generation.snapshotId} (beyond keep=${spec.keep})`);
     try {
-      await deleteSnapshot(rt, generation.snapshotId, spec.waitTimeoutSeconds, log, generation);
+      await deleteSnapshot(session, generation.snapshotId, spec.waitTimeoutSeconds, log, generation);
     } catch (error) {
       if (!(error instanceof DigitalOceanError)) throw error;
       // A plain failure would make the engine keep the previous state, which lacks a generation made in this run.
@@ -192,19 +192,19 @@ function incompleteVault(spec: VaultSpec, message: string, state: VaultObservati
 }
 
 /** Re-reads every generation; those whose snapshot was deleted by hand drop out. */
-export async function readVault(rt: Runtime, previous: VaultObservation): Promise<VaultObservation> {
+export async function readVault(session: AccountSession, previous: VaultObservation): Promise<VaultObservation> {
   const generations: Generation[] = [];
   for (const generation of previous.generations) {
-    const snapshot = await readSnapshot(rt, generation.snapshotId, generation);
+    const snapshot = await readSnapshot(session, generation.snapshotId, generation);
     if (snapshot) generations.push({ ...generation, name: snapshot.name, regions: snapshot.regions });
   }
   return { ...previous, generations };
 }
 
 /** Deletes every snapshot the vault kept, and the one a pending generation's convert is making. */
-export async function deleteVault(rt: Runtime, previous: VaultObservation, waitTimeoutSeconds: number, log: Log): Promise<void> {
-  for (const generation of previous.generations) await deleteSnapshot(rt, generation.snapshotId, waitTimeoutSeconds, log, generation);
-  if (previous.pending) await deleteSnapshot(rt, previous.pending.backupId, waitTimeoutSeconds, log);
+export async function deleteVault(session: AccountSession, previous: VaultObservation, waitTimeoutSeconds: number, log: Log): Promise<void> {
+  for (const generation of previous.generations) await deleteSnapshot(session, generation.snapshotId, waitTimeoutSeconds, log, generation);
+  if (previous.pending) await deleteSnapshot(session, previous.pending.backupId, waitTimeoutSeconds, log);
 }
 
 /** What every kept snapshot carries: the pattern's name for its key, and the policy's tags and wait. */
@@ -213,11 +213,11 @@ function keptAs(spec: VaultSpec, dropletId: number, rotationKey: string): Pick<S
 }
 
 /** The generation named, tagged and copied as declared; SnapshotDeletedError when its snapshot is gone. */
-async function refreshGeneration(rt: Runtime, generation: Generation, spec: VaultSpec, log: Log): Promise<Generation> {
+async function refreshGeneration(session: AccountSession, generation: Generation, spec: VaultSpec, log: Log): Promise<Generation> {
   let snapshot: SnapshotObservation;
   try {
     snapshot = await convergeSnapshot(
-      rt,
+      session,
       { backupId: generation.snapshotId, knownActionId: generation.actionIds[0], ...keptAs(spec, generation.dropletId, generation.rotationKey) },
       log,
     );
@@ -228,8 +228,8 @@ async function refreshGeneration(rt: Runtime, generation: Generation, spec: Vaul
   }
   const copy =
     spec.copyToRegions.length > 0
-      ? await convergeRegionCopy(rt, { imageId: generation.snapshotId, regions: spec.copyToRegions, waitTimeoutSeconds: spec.waitTimeoutSeconds }, undefined, log)
-      : await readRegionCopy(rt, generation.snapshotId, undefined);
+      ? await convergeRegionCopy(session, { imageId: generation.snapshotId, regions: spec.copyToRegions, waitTimeoutSeconds: spec.waitTimeoutSeconds }, undefined, log)
+      : await readRegionCopy(session, generation.snapshotId, undefined);
   return {
     ...generation,
     name: snapshot.name,

@@ -1,6 +1,6 @@
 import { captureConfig } from "../../provider/dynamic/context";
 import * as snapshot from "../../provider/dynamic/snapshot-from-backup";
-import { resetRuntimes } from "../../provider/runtime";
+import { resetSessions } from "../../provider/session";
 import { simulatedAccount, WEB_DROPLET, type Account } from "../support/account";
 
 let account: Account;
@@ -8,7 +8,7 @@ beforeAll(async () => {
   account = await simulatedAccount();
 });
 afterAll(async () => {
-  await resetRuntimes();
+  await resetSessions();
   await account.close();
 });
 

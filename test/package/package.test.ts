@@ -53,7 +53,7 @@ it("ships its license, changelog and readme, and no source map or reference to o
 
 it("keeps test hooks and the shim's entry points out of the declarations", () => {
   const declarations = files.filter((f) => f.endsWith(".d.ts")).map((f) => fs.readFileSync(path.join(work, "package", f), "utf8")).join("\n");
-  for (const name of ["resetRuntimes", "createRuntime", "usage()", "captureConfig", "shimFor", "handlers"]) {
+  for (const name of ["resetSessions", "createSession", "usage()", "captureConfig", "shimFor", "handlers"]) {
     expect({ name, declared: declarations.includes(name) }).toEqual({ name, declared: false });
   }
 });

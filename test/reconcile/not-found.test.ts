@@ -3,11 +3,11 @@ import type { Image } from "../../provider/api/types";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError, UnconfirmedNotFoundError } from "../../provider/reconcile/errors";
 import { convergeRegionCopy } from "../../provider/reconcile/region-copy";
 import { convergeSnapshot, deleteSnapshot, readSnapshot } from "../../provider/reconcile/snapshot";
-import { createRuntime, type Runtime } from "../../provider/runtime";
+import { createSession, type AccountSession } from "../../provider/session";
 import { GOLDEN_SNAPSHOT, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
 
 let account: Account;
-let misdirected: Runtime;
+let misdirected: AccountSession;
 beforeEach(async () => {
   account = await simulatedAccount();
   // A base path the API does not serve: every request answers 404, as a mangled endpoint's do.
@@ -15,7 +15,7 @@ beforeEach(async () => {
     connection: { token: account.sim.token, apiEndpoint: `${account.sim.url}/proxy`, endpointSource: "stack config digitalocean:apiEndpoint" },
     clock: account.sim.clock,
   });
-  misdirected = createRuntime(client, account.sim.clock);
+  misdirected = createSession(client, account.sim.clock);
 });
 afterEach(async () => {
   await misdirected.client.close();
@@ -50,24 +50,24 @@ describe("a 404 from an endpoint that does not reach DigitalOcean's API is never
 
 describe("on an endpoint that reaches the account", () => {
   it("a missing image is reported gone after one access check per process, however many 404s follow", async () => {
-    await account.rt.client.deleteImage(GOLDEN_SNAPSHOT);
-    expect(await readSnapshot(account.rt, GOLDEN_SNAPSHOT)).toBeUndefined();
-    expect(await readSnapshot(account.rt, GOLDEN_SNAPSHOT)).toBeUndefined();
-    await expect(convergeSnapshot(account.rt, { backupId: GOLDEN_SNAPSHOT, waitTimeoutSeconds: WAIT }, () => {})).rejects.toBeInstanceOf(BackupNotFoundError);
+    await account.session.client.deleteImage(GOLDEN_SNAPSHOT);
+    expect(await readSnapshot(account.session, GOLDEN_SNAPSHOT)).toBeUndefined();
+    expect(await readSnapshot(account.session, GOLDEN_SNAPSHOT)).toBeUndefined();
+    await expect(convergeSnapshot(account.session, { backupId: GOLDEN_SNAPSHOT, waitTimeoutSeconds: WAIT }, () => {})).rejects.toBeInstanceOf(BackupNotFoundError);
     expect(account.sim.requests().filter((r) => r.route === "GET /v2/images")).toHaveLength(1);
   });
 
   it("a snapshot whose recorded convert the token cannot see is not reported gone", async () => {
-    const error = await readSnapshot(account.rt, 999_999_999, { actionIds: [2_100_000_000] }).catch((e: unknown) => e);
+    const error = await readSnapshot(account.session, 999_999_999, { actionIds: [2_100_000_000] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnconfirmedNotFoundError);
     expect((error as Error).message).toMatch(/another account's or team's token/);
   });
 
   it("an expired backup's advice fits the declaration: no 'set dropletId' when dropletId is declared", async () => {
-    const declared = await convergeSnapshot(account.rt, { backupId: 999_999_999, dropletId: WEB_DROPLET, waitTimeoutSeconds: WAIT }, () => {}).catch((e: unknown) => e);
+    const declared = await convergeSnapshot(account.session, { backupId: 999_999_999, dropletId: WEB_DROPLET, waitTimeoutSeconds: WAIT }, () => {}).catch((e: unknown) => e);
     expect((declared as Error).message).toContain(`doctl compute droplet backups ${WEB_DROPLET}`);
     expect((declared as Error).message).not.toContain("set dropletId");
-    const fixed = await convergeSnapshot(account.rt, { backupId: 999_999_999, waitTimeoutSeconds: WAIT }, () => {}).catch((e: unknown) => e);
+    const fixed = await convergeSnapshot(account.session, { backupId: 999_999_999, waitTimeoutSeconds: WAIT }, () => {}).catch((e: unknown) => e);
     expect((fixed as Error).message).toContain("set dropletId instead of backupId");
   });
 
@@ -82,7 +82,7 @@ describe("on an endpoint that reaches the account", () => {
     }
     const client = new DeletedBeforeSecondRead({ connection: { token: account.sim.token, apiEndpoint: account.sim.url }, clock: account.sim.clock });
     try {
-      const error = await convergeSnapshot(createRuntime(client, account.sim.clock), { backupId: WEB_BACKUPS[0], waitTimeoutSeconds: WAIT }, () => {}).catch((e: unknown) => e);
+      const error = await convergeSnapshot(createSession(client, account.sim.clock), { backupId: WEB_BACKUPS[0], waitTimeoutSeconds: WAIT }, () => {}).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(IncompleteError);
       expect((error as IncompleteError<unknown>).id).toBe(String(WEB_BACKUPS[0]));
       expect((error as Error).cause).toBeInstanceOf(SnapshotDeletedError);

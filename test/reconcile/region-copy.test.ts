@@ -3,7 +3,7 @@ import { IncompleteError } from "../../provider/reconcile/errors";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../../provider/reconcile/region-copy";
 import { convergeSnapshot } from "../../provider/reconcile/snapshot";
 import { listImageActions, startOrJoin, waitLogged } from "../../provider/reconcile/actions";
-import { collectingLog, GOLDEN_SNAPSHOT, runtimeFor, simulatedAccount, WEB_BACKUPS, type Account } from "../support/account";
+import { collectingLog, GOLDEN_SNAPSHOT, sessionFor, simulatedAccount, WEB_BACKUPS, type Account } from "../support/account";
 import { until } from "../support/until";
 
 let account: Account;
@@ -24,7 +24,7 @@ describe("convergeRegionCopy", () => {
   it("adopts regions the image is in and transfers the rest in parallel", async () => {
     // Paused until both transfers are posted, so neither can finish first however far apart the posts are in real time.
     account.simClock.pause();
-    const converging = convergeRegionCopy(account.rt, spec(["ams3", "nyc3", "sfo3"]), undefined, () => {});
+    const converging = convergeRegionCopy(account.session, spec(["ams3", "nyc3", "sfo3"]), undefined, () => {});
     await until(() => account.sim.state.listActions(GOLDEN_SNAPSHOT).length === 2, "both transfers to start");
     account.simClock.resume();
     const result = await converging;
@@ -43,23 +43,23 @@ describe("convergeRegionCopy", () => {
   });
 
   it("reads the image's action list once for all its missing regions", async () => {
-    await convergeRegionCopy(account.rt, spec(["ams3", "sfo3", "sgp1"]), undefined, () => {});
+    await convergeRegionCopy(account.session, spec(["ams3", "sfo3", "sgp1"]), undefined, () => {});
     expect(account.sim.requestCounts().byRoute["GET /v2/images/:id/actions"]).toBe(1);
     expect(transfers()).toBe(3);
   });
 
   it("writes nothing when run again", async () => {
-    const first = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), undefined, () => {});
+    const first = await convergeRegionCopy(account.session, spec(["ams3", "sfo3"]), undefined, () => {});
     account.sim.resetRequests();
-    const second = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), first, () => {});
+    const second = await convergeRegionCopy(account.session, spec(["ams3", "sfo3"]), first, () => {});
     expect(account.writes()).toEqual([]);
     expect(second).toEqual(first);
   });
 
   it("joins a transfer already in flight instead of starting another", async () => {
-    const inFlight = await account.rt.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
+    const inFlight = await account.session.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
     account.sim.resetRequests();
-    const result = await convergeRegionCopy(account.rt, spec(["ams3"]), undefined, () => {});
+    const result = await convergeRegionCopy(account.session, spec(["ams3"]), undefined, () => {});
     expect(account.writes()).toEqual([]);
     expect(result.actionIds).toEqual([inFlight.id]);
     expect(transfers("ams3")).toBe(1);
@@ -70,9 +70,9 @@ describe("convergeRegionCopy", () => {
   it("ends with one transfer per region when two pipelines declare the same copies, where the API refuses duplicates", async () => {
     await account.close();
     account = await simulatedAccount({ refuseDuplicateActions: true });
-    const other = runtimeFor(account.sim);
+    const other = sessionFor(account.sim);
     await Promise.all([
-      convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), undefined, () => {}),
+      convergeRegionCopy(account.session, spec(["ams3", "sfo3"]), undefined, () => {}),
       convergeRegionCopy(other, spec(["ams3", "sfo3"]), undefined, () => {}),
     ]);
     await other.client.close();
@@ -81,20 +81,20 @@ describe("convergeRegionCopy", () => {
   });
 
   it("refuses unknown, unavailable and non-transfer regions before writing anything", async () => {
-    const attempt = convergeRegionCopy(account.rt, spec(["ams3", "nyc2", "sfo1", "xyz9"]), undefined, () => {});
+    const attempt = convergeRegionCopy(account.session, spec(["ams3", "nyc2", "sfo1", "xyz9"]), undefined, () => {});
     await expect(attempt).rejects.toBeInstanceOf(DigitalOceanError);
     await expect(attempt).rejects.toThrow(/"nyc2".*does not accept image transfers.*"sfo1".*not available.*"xyz9" is not a DigitalOcean region.*Regions that accept transfers: .*ams3/s);
     expect(account.writes()).toEqual([]);
   });
 
   it("refuses a backup, which DigitalOcean cannot transfer, and points to SnapshotFromBackup", async () => {
-    await expect(convergeRegionCopy(account.rt, spec(["ams3"], { imageId: WEB_BACKUPS[0] }), undefined, () => {})).rejects.toThrow(/SnapshotFromBackup/);
+    await expect(convergeRegionCopy(account.session, spec(["ams3"], { imageId: WEB_BACKUPS[0] }), undefined, () => {})).rejects.toThrow(/SnapshotFromBackup/);
     expect(account.writes()).toEqual([]);
   });
 
   it("keeps completed copies when one transfer errors, and the next run retries only that region", async () => {
     account.sim.setFaults({ erroredActionRate: 1, routes: ["POST /v2/images/:id/actions"] });
-    const attempt = convergeRegionCopy(account.rt, spec(["ams3"]), undefined, () => {});
+    const attempt = convergeRegionCopy(account.session, spec(["ams3"]), undefined, () => {});
     const error = (await attempt.catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
     expect(error).toBeInstanceOf(IncompleteError);
     expect(error.id).toBe(String(GOLDEN_SNAPSHOT));
@@ -102,7 +102,7 @@ describe("convergeRegionCopy", () => {
 
     account.sim.setFaults({});
     const { log } = collectingLog();
-    const done = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), error.state, log);
+    const done = await convergeRegionCopy(account.session, spec(["ams3", "sfo3"]), error.state, log);
     expect(done.availableRegions).toEqual(["ams3", "nyc3", "sfo3"]);
     expect(transfers("ams3")).toBe(2);
     expect(transfers("sfo3")).toBe(1);
@@ -111,12 +111,12 @@ describe("convergeRegionCopy", () => {
   it("reports a timeout as incomplete; the next run joins the transfers still running", async () => {
     // Paused until the next run polls the transfers, so they are still running when it finds them.
     account.simClock.pause();
-    const error = (await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"], { waitTimeoutSeconds: 10 }), undefined, () => {}).catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
+    const error = (await convergeRegionCopy(account.session, spec(["ams3", "sfo3"], { waitTimeoutSeconds: 10 }), undefined, () => {}).catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
     expect(error).toBeInstanceOf(IncompleteError);
     expect(error.message).toMatch(/resume waiting/);
     expect(error.state.actionIds).toHaveLength(2);
     account.sim.resetRequests();
-    const next = convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), error.state, () => {});
+    const next = convergeRegionCopy(account.session, spec(["ams3", "sfo3"]), error.state, () => {});
     await until(() => account.sim.requests().some((r) => r.route === "GET /v2/actions"), "the next run to poll the transfers");
     account.simClock.resume();
     const done = await next;
@@ -125,7 +125,7 @@ describe("convergeRegionCopy", () => {
   });
 
   it("records completed transfers from their actions, without reading the image again", async () => {
-    const result = await convergeRegionCopy(account.rt, spec(["ams3", "sfo3"]), undefined, () => {});
+    const result = await convergeRegionCopy(account.session, spec(["ams3", "sfo3"]), undefined, () => {});
     expect(result.availableRegions).toEqual(["ams3", "nyc3", "sfo3"]);
     const imageReads = account.sim.requests().filter((r) => r.route === "GET /v2/images/:id" || r.route === "GET /v2/images");
     expect(imageReads).toHaveLength(1);
@@ -135,7 +135,7 @@ describe("convergeRegionCopy", () => {
     // 500 GB: the transfers run over ten minutes of clock (over half a real second), time to break the read-back.
     const big = account.sim.state.addImage({ name: "big", type: "snapshot", regions: ["nyc3"], size_gigabytes: 500 }).id;
     account.sim.state.failNextAction(big);
-    const attempt = convergeRegionCopy(account.rt, { imageId: big, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
+    const attempt = convergeRegionCopy(account.session, { imageId: big, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
     await until(() => account.sim.state.listActions(big).length === 2, "both transfers to start");
     account.sim.setFaults({ serverErrorRate: 1, routes: ["GET /v2/images/:id"] });
 
@@ -146,7 +146,7 @@ describe("convergeRegionCopy", () => {
     const completed = account.sim.state.listActions(big).find((a) => a.status === "completed")!;
     expect(error.state).toMatchObject({ imageId: big, transferredRegions: [completed.region_slug], availableRegions: [completed.region_slug, "nyc3"].sort() });
     expect(account.sim.requests().filter((r) => r.route === "GET /v2/images/:id" && r.status === 500).length).toBeGreaterThan(0);
-    const done = await convergeRegionCopy(account.rt, { imageId: big, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 3600 }, error.state, () => {});
+    const done = await convergeRegionCopy(account.session, { imageId: big, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 3600 }, error.state, () => {});
     expect(done).toMatchObject({ availableRegions: ["ams3", "nyc3", "sfo3"], transferredRegions: ["ams3", "sfo3"] });
     expect(account.sim.state.listActions(big)).toHaveLength(3);
   });
@@ -154,12 +154,12 @@ describe("convergeRegionCopy", () => {
 
 describe("readRegionCopy", () => {
   it("reads the regions back and reports a deleted image gone", async () => {
-    const transfer = await account.rt.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
+    const transfer = await account.session.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
     await account.sim.clock.sleep(121_000);
     const previous = { transferredRegions: ["ams3"], actionIds: [transfer.id] };
-    expect(await readRegionCopy(account.rt, GOLDEN_SNAPSHOT, previous)).toEqual({ imageId: GOLDEN_SNAPSHOT, availableRegions: ["ams3", "nyc3"], ...previous });
-    await account.rt.client.deleteImage(GOLDEN_SNAPSHOT);
-    expect(await readRegionCopy(account.rt, GOLDEN_SNAPSHOT, previous)).toBeUndefined();
+    expect(await readRegionCopy(account.session, GOLDEN_SNAPSHOT, previous)).toEqual({ imageId: GOLDEN_SNAPSHOT, availableRegions: ["ams3", "nyc3"], ...previous });
+    await account.session.client.deleteImage(GOLDEN_SNAPSHOT);
+    expect(await readRegionCopy(account.session, GOLDEN_SNAPSHOT, previous)).toBeUndefined();
   });
 });
 
@@ -167,7 +167,7 @@ describe("two resources of one run asking for the same copy", () => {
   it("start one transfer per region between them, though the simulator accepts duplicates as DigitalOcean may", async () => {
     const spec = { imageId: GOLDEN_SNAPSHOT, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 3600 };
     const { log, lines } = collectingLog();
-    const [a, b] = await Promise.all([convergeRegionCopy(account.rt, spec, undefined, log), convergeRegionCopy(account.rt, spec, undefined, log)]);
+    const [a, b] = await Promise.all([convergeRegionCopy(account.session, spec, undefined, log), convergeRegionCopy(account.session, spec, undefined, log)]);
 
     expect(account.sim.state.listActions(GOLDEN_SNAPSHOT).map((action) => action.region_slug).sort()).toEqual(["ams3", "sfo3"]);
     expect(a.actionIds).toEqual(b.actionIds);
@@ -177,18 +177,18 @@ describe("two resources of one run asking for the same copy", () => {
   it("keep the retry of an errored transfer joined when a resource still waiting on the errored one gives up", async () => {
     const request = { type: "transfer", region: "ams3" } as const;
     account.sim.state.failNextAction(GOLDEN_SNAPSHOT);
-    const errored = await startOrJoin(account.rt, GOLDEN_SNAPSHOT, request, () => {});
-    const joined = await startOrJoin(account.rt, GOLDEN_SNAPSHOT, request, () => {});
+    const errored = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {});
+    const joined = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {});
     expect(joined.id).toBe(errored.id);
-    await expect(waitLogged(account.rt, errored, GOLDEN_SNAPSHOT, request, 3600, () => {})).rejects.toThrow(/ended errored/);
+    await expect(waitLogged(account.session, errored, GOLDEN_SNAPSHOT, request, 3600, () => {})).rejects.toThrow(/ended errored/);
 
     // A resource reads the image's actions (only the errored one), another starts the retry, then the
     // resource that joined the errored action finishes waiting for it.
-    const readBeforeRetry = await listImageActions(account.rt, GOLDEN_SNAPSHOT);
-    const retry = await startOrJoin(account.rt, GOLDEN_SNAPSHOT, request, () => {});
-    await expect(waitLogged(account.rt, joined, GOLDEN_SNAPSHOT, request, 3600, () => {})).rejects.toThrow(/ended errored/);
+    const readBeforeRetry = await listImageActions(account.session, GOLDEN_SNAPSHOT);
+    const retry = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {});
+    await expect(waitLogged(account.session, joined, GOLDEN_SNAPSHOT, request, 3600, () => {})).rejects.toThrow(/ended errored/);
 
-    const late = await startOrJoin(account.rt, GOLDEN_SNAPSHOT, request, () => {}, readBeforeRetry);
+    const late = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {}, readBeforeRetry);
     expect(late.id).toBe(retry.id);
     expect(account.sim.state.listActions(GOLDEN_SNAPSHOT).map((a) => [a.id, a.status])).toEqual([
       [retry.id, "in-progress"],
@@ -198,7 +198,7 @@ describe("two resources of one run asking for the same copy", () => {
 
   it("and two keeping the same backup start one convert", async () => {
     const spec = { backupId: WEB_BACKUPS[0], waitTimeoutSeconds: 3600 };
-    await Promise.all([convergeSnapshot(account.rt, spec, () => {}), convergeSnapshot(account.rt, spec, () => {})]);
+    await Promise.all([convergeSnapshot(account.session, spec, () => {}), convergeSnapshot(account.session, spec, () => {})]);
     expect(account.sim.state.listActions(WEB_BACKUPS[0]).filter((action) => action.type === "convert")).toHaveLength(1);
   });
 });
@@ -206,24 +206,24 @@ describe("two resources of one run asking for the same copy", () => {
 describe("an errored transfer", () => {
   it("reads as one sentence with advice that fits, and an image deleted meanwhile is not worth retrying", async () => {
     account.sim.state.failNextAction(GOLDEN_SNAPSHOT);
-    const error = (await convergeRegionCopy(account.rt, { imageId: GOLDEN_SNAPSHOT, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {}).catch((e: unknown) => e)) as Error;
+    const error = (await convergeRegionCopy(account.session, { imageId: GOLDEN_SNAPSHOT, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {}).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(IncompleteError);
     expect(error.message).not.toContain("..");
     expect(error.message).toContain("Run `pulumi up` again to retry the failed regions");
 
-    const transfer = convergeRegionCopy(account.rt, { imageId: GOLDEN_SNAPSHOT, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
+    const transfer = convergeRegionCopy(account.session, { imageId: GOLDEN_SNAPSHOT, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
     await until(() => account.sim.state.listActions(GOLDEN_SNAPSHOT).some((a) => a.status === "in-progress"), "the second transfer to start");
-    await account.rt.client.deleteImage(GOLDEN_SNAPSHOT);
+    await account.session.client.deleteImage(GOLDEN_SNAPSHOT);
     await expect(transfer).rejects.toThrow(/was deleted while it was being transferred, so there is nothing left to copy/);
   });
 
   it("whose region the image has all the same, copied by another pipeline meanwhile, is recorded as copied", async () => {
-    const other = runtimeFor(account.sim);
+    const other = sessionFor(account.sim);
     try {
       account.simClock.pause();
       account.sim.state.failNextAction(GOLDEN_SNAPSHOT);
       const { log, lines } = collectingLog();
-      const ours = convergeRegionCopy(account.rt, spec(["ams3"]), undefined, log);
+      const ours = convergeRegionCopy(account.session, spec(["ams3"]), undefined, log);
       await until(() => transfers("ams3") === 1, "this resource's transfer to start");
       // DigitalOcean is not documented to refuse a second transfer in flight; the simulator by default accepts it.
       await other.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });

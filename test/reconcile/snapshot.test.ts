@@ -3,7 +3,7 @@ import { ApiError } from "../../provider/client/errors";
 import { BackupNotFoundError, IncompleteError } from "../../provider/reconcile/errors";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotAttributes, type SnapshotObservation, type SnapshotSpec } from "../../provider/reconcile/snapshot";
 import { until } from "../support/until";
-import { collectingLog, runtimeFor, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
+import { collectingLog, sessionFor, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
 
 const WAIT = 3600;
 let account: Account;
@@ -23,7 +23,7 @@ function spec(overrides: BackupChoice & Partial<SnapshotAttributes>): SnapshotSp
 describe("convergeSnapshot", () => {
   it("converts the backup in place, then names and tags it", async () => {
     const { log, lines } = collectingLog();
-    const result = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1], name: "web-keep", tags: ["dr", "web"] }), log);
+    const result = await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[1], name: "web-keep", tags: ["dr", "web"] }), log);
 
     expect(result).toMatchObject<Partial<SnapshotObservation>>({
       snapshotId: WEB_BACKUPS[1],
@@ -40,25 +40,25 @@ describe("convergeSnapshot", () => {
   });
 
   it("keeps the Droplet's newest backup when given dropletId", async () => {
-    const result = await convergeSnapshot(account.rt, spec({ dropletId: WEB_DROPLET }), () => {});
+    const result = await convergeSnapshot(account.session, spec({ dropletId: WEB_DROPLET }), () => {});
     expect(result.backupId).toBe(WEB_BACKUPS[3]);
     expect(account.sim.state.imageView(WEB_BACKUPS[3])?.type).toBe("snapshot");
   });
 
   it("writes nothing when run again", async () => {
     const declared = spec({ backupId: WEB_BACKUPS[0], name: "web-keep", description: "kept", tags: ["dr"] });
-    const first = await convergeSnapshot(account.rt, declared, () => {});
+    const first = await convergeSnapshot(account.session, declared, () => {});
     account.sim.resetRequests();
-    const second = await convergeSnapshot(account.rt, { ...declared, knownActionId: first.actionId ?? undefined }, () => {});
+    const second = await convergeSnapshot(account.session, { ...declared, knownActionId: first.actionId ?? undefined }, () => {});
     expect(account.writes()).toEqual([]);
     expect(second).toEqual(first);
   });
 
   it("adopts a backup someone already converted by hand, with no write", async () => {
-    await account.rt.client.startImageAction(WEB_BACKUPS[2], { type: "convert" });
+    await account.session.client.startImageAction(WEB_BACKUPS[2], { type: "convert" });
     await account.sim.clock.sleep(61_000);
     account.sim.resetRequests();
-    const result = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2] }), () => {});
+    const result = await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[2] }), () => {});
     expect(account.writes()).toEqual([]);
     expect(result.imageType).toBe("snapshot");
     expect(converts(WEB_BACKUPS[2])).toBe(1);
@@ -67,10 +67,10 @@ describe("convergeSnapshot", () => {
   it("joins a convert left in flight by an interrupted run instead of starting another", async () => {
     // Paused until the run has found the convert in progress, however long that takes.
     account.simClock.pause();
-    const inFlight = await account.rt.client.startImageAction(WEB_BACKUPS[0], { type: "convert" });
+    const inFlight = await account.session.client.startImageAction(WEB_BACKUPS[0], { type: "convert" });
     account.sim.resetRequests();
     const { log, lines } = collectingLog();
-    const converging = convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0] }), log);
+    const converging = convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[0] }), log);
     await until(() => lines.some((line) => line.includes(`joining action ${inFlight.id}`)), "the run to join the convert");
     account.simClock.resume();
     const result = await converging;
@@ -84,9 +84,9 @@ describe("convergeSnapshot", () => {
   it("ends with one convert when two pipelines keep the same backup at once, where the API refuses duplicates", async () => {
     await account.close();
     account = await simulatedAccount({ refuseDuplicateActions: true });
-    const other = runtimeFor(account.sim);
+    const other = sessionFor(account.sim);
     const [a, b] = await Promise.all([
-      convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1] }), () => {}),
+      convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[1] }), () => {}),
       convergeSnapshot(other, spec({ backupId: WEB_BACKUPS[1] }), () => {}),
     ]);
     await other.client.close();
@@ -96,7 +96,7 @@ describe("convergeSnapshot", () => {
   });
 
   it("explains backup retention when the backup is gone", async () => {
-    const attempt = convergeSnapshot(account.rt, spec({ backupId: 999 }), () => {});
+    const attempt = convergeSnapshot(account.session, spec({ backupId: 999 }), () => {});
     await expect(attempt).rejects.toBeInstanceOf(BackupNotFoundError);
     await expect(attempt).rejects.toThrow(/7 days \(daily plan\) or 4 weeks \(weekly plan\).*doctl compute droplet backups/s);
     expect(account.writes()).toEqual([]);
@@ -104,34 +104,34 @@ describe("convergeSnapshot", () => {
 
   it("refuses an image that is neither a backup nor a snapshot", async () => {
     const custom = account.sim.state.addImage({ name: "uploaded", type: "custom", regions: ["nyc3"] });
-    await expect(convergeSnapshot(account.rt, spec({ backupId: custom.id }), () => {})).rejects.toThrow(/custom image, not a backup/);
+    await expect(convergeSnapshot(account.session, spec({ backupId: custom.id }), () => {})).rejects.toThrow(/custom image, not a backup/);
   });
 
   it("reports a timed-out convert as incomplete with the id, and the next run resumes it with no second convert", async () => {
-    const error = await account.simClock.paused(() => convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {}).catch((e: unknown) => e));
+    const error = await account.simClock.paused(() => convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {}).catch((e: unknown) => e));
     expect(error).toBeInstanceOf(IncompleteError);
     const incomplete = error as IncompleteError<SnapshotObservation>;
     expect(incomplete.id).toBe(String(WEB_BACKUPS[2]));
     expect(incomplete.state).toMatchObject({ imageType: "backup", actionId: expect.any(Number) });
     expect(incomplete.message).toMatch(/run `pulumi up` again to resume/);
 
-    const resumed = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2] }), () => {});
+    const resumed = await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[2] }), () => {});
     expect(resumed).toMatchObject({ imageType: "snapshot", actionId: incomplete.state.actionId });
     expect(converts(WEB_BACKUPS[2])).toBe(1);
   });
 
   it("reports an errored convert as incomplete, naming the action", async () => {
     account.sim.state.failNextAction(WEB_BACKUPS[0]);
-    const error = (await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0] }), () => {}).catch((e: unknown) => e)) as IncompleteError<SnapshotObservation>;
+    const error = (await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[0] }), () => {}).catch((e: unknown) => e)) as IncompleteError<SnapshotObservation>;
     expect(error).toBeInstanceOf(IncompleteError);
     expect(error.message).toContain(String(error.state.actionId));
     expect(account.sim.state.imageView(WEB_BACKUPS[0])?.type).toBe("backup");
   });
 
   it("renames with one PUT and changes only the tags that differ", async () => {
-    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1], tags: ["a", "b"] }), () => {});
+    await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[1], tags: ["a", "b"] }), () => {});
     account.sim.resetRequests();
-    const result = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1], name: "renamed", tags: ["b", "c"], knownActionId: 1 }), () => {});
+    const result = await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[1], name: "renamed", tags: ["b", "c"], knownActionId: 1 }), () => {});
     const writes = account.writes().map((r) => `${r.method} ${r.path}`);
     expect(writes.filter((w) => w.startsWith("PUT"))).toEqual([`PUT /v2/images/${WEB_BACKUPS[1]}`]);
     expect(writes).toEqual(expect.arrayContaining(["POST /v2/tags/c/resources", "DELETE /v2/tags/a/resources"]));
@@ -140,13 +140,13 @@ describe("convergeSnapshot", () => {
   });
 
   it("creates a tag once for many snapshots, and again when it was deleted meanwhile", async () => {
-    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0], tags: ["dr"] }), () => {});
-    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[1], tags: ["dr"] }), () => {});
+    await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[0], tags: ["dr"] }), () => {});
+    await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[1], tags: ["dr"] }), () => {});
     expect(account.sim.requestCounts().byRoute["POST /v2/tags"]).toBe(1);
     expect(account.sim.state.imageView(WEB_BACKUPS[1])?.tags).toEqual(["dr"]);
 
     await request(`${account.sim.url}/v2/tags/dr`, { method: "DELETE", headers: { authorization: `Bearer ${account.sim.token}` } });
-    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2], tags: ["dr"] }), () => {});
+    await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[2], tags: ["dr"] }), () => {});
     expect(account.sim.requestCounts().byRoute["POST /v2/tags"]).toBe(2);
     expect(account.sim.state.imageView(WEB_BACKUPS[2])?.tags).toEqual(["dr"]);
   });
@@ -154,25 +154,25 @@ describe("convergeSnapshot", () => {
 
 describe("readSnapshot and deleteSnapshot", () => {
   it("reads changes made by hand and reports a deleted snapshot gone", async () => {
-    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0], name: "keep" }), () => {});
-    await account.rt.client.updateImage(WEB_BACKUPS[0], { name: "renamed by hand" });
-    expect((await readSnapshot(account.rt, WEB_BACKUPS[0]))?.name).toBe("renamed by hand");
-    await account.rt.client.deleteImage(WEB_BACKUPS[0]);
-    expect(await readSnapshot(account.rt, WEB_BACKUPS[0])).toBeUndefined();
+    await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[0], name: "keep" }), () => {});
+    await account.session.client.updateImage(WEB_BACKUPS[0], { name: "renamed by hand" });
+    expect((await readSnapshot(account.session, WEB_BACKUPS[0]))?.name).toBe("renamed by hand");
+    await account.session.client.deleteImage(WEB_BACKUPS[0]);
+    expect(await readSnapshot(account.session, WEB_BACKUPS[0])).toBeUndefined();
   });
 
   it("deletes the snapshot, and treats one already gone as done", async () => {
-    await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[0] }), () => {});
-    await deleteSnapshot(account.rt, WEB_BACKUPS[0], WAIT, () => {});
-    await expect(account.rt.client.getImage(WEB_BACKUPS[0])).rejects.toBeInstanceOf(ApiError);
+    await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[0] }), () => {});
+    await deleteSnapshot(account.session, WEB_BACKUPS[0], WAIT, () => {});
+    await expect(account.session.client.getImage(WEB_BACKUPS[0])).rejects.toBeInstanceOf(ApiError);
     account.sim.resetRequests();
-    await expect(deleteSnapshot(account.rt, WEB_BACKUPS[0], WAIT, () => {})).resolves.toBeUndefined();
+    await expect(deleteSnapshot(account.session, WEB_BACKUPS[0], WAIT, () => {})).resolves.toBeUndefined();
     expect(account.writes()).toEqual([]);
   });
 
   it("never tries to delete an image that is still a backup", async () => {
     const { log, lines } = collectingLog();
-    await deleteSnapshot(account.rt, WEB_BACKUPS[3], WAIT, log);
+    await deleteSnapshot(account.session, WEB_BACKUPS[3], WAIT, log);
     expect(account.writes()).toEqual([]);
     expect(account.sim.state.imageView(WEB_BACKUPS[3])?.type).toBe("backup");
     expect(lines.join("\n")).toMatch(/still a backup/);
@@ -180,14 +180,14 @@ describe("readSnapshot and deleteSnapshot", () => {
 
   it("waits for a convert still in flight, then deletes the snapshot it made", async () => {
     account.simClock.pause();
-    const timedOut = await convergeSnapshot(account.rt, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {}).catch((e: unknown) => e);
+    const timedOut = await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {}).catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(IncompleteError);
     expect(account.sim.state.imageView(WEB_BACKUPS[2])?.type).toBe("backup");
     account.sim.resetRequests();
     account.simClock.resume();
     const { log, lines } = collectingLog();
 
-    await deleteSnapshot(account.rt, WEB_BACKUPS[2], WAIT, log);
+    await deleteSnapshot(account.session, WEB_BACKUPS[2], WAIT, log);
 
     expect(account.sim.state.imageView(WEB_BACKUPS[2])).toBeUndefined();
     expect(account.writes().map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /v2/images/${WEB_BACKUPS[2]}`]);
@@ -199,10 +199,10 @@ describe("readSnapshot and deleteSnapshot", () => {
     // Held by the paused simulator: the convert outlives both 10 s waits however slow the machine.
     account.simClock.pause();
     const big = account.sim.state.addBackup(WEB_DROPLET, { name: "web-01 big", size_gigabytes: 500 }).id;
-    await convergeSnapshot(account.rt, spec({ backupId: big, waitTimeoutSeconds: 10 }), () => {}).catch(() => undefined);
+    await convergeSnapshot(account.session, spec({ backupId: big, waitTimeoutSeconds: 10 }), () => {}).catch(() => undefined);
     account.sim.resetRequests();
 
-    const error = await deleteSnapshot(account.rt, big, 10, () => {}).catch((e: unknown) => e);
+    const error = await deleteSnapshot(account.session, big, 10, () => {}).catch((e: unknown) => e);
 
     expect((error as Error).message).toMatch(new RegExp(`cannot delete snapshot ${big} yet: its convert \\(action \\d+\\) was still running after 10 s`));
     expect(account.writes()).toEqual([]);
@@ -219,10 +219,10 @@ describe.each(["existing", "requested"] as const)("tags in another capitalizatio
   afterEach(() => local.close());
 
   it("use the spelling DigitalOcean keeps, record it, and write nothing on the next run", async () => {
-    await local.rt.client.ensureTag("env:prod");
+    await local.session.client.ensureTag("env:prod");
     const { log, lines } = collectingLog();
     const declared = spec({ backupId: WEB_BACKUPS[0], tags: ["ENV:PROD"] });
-    const first = await convergeSnapshot(local.rt, declared, log);
+    const first = await convergeSnapshot(local.session, declared, log);
 
     expect(first.tags).toEqual(["env:prod"]);
     expect(local.sim.state.imageView(WEB_BACKUPS[0])?.tags).toEqual(["env:prod"]);
@@ -230,7 +230,7 @@ describe.each(["existing", "requested"] as const)("tags in another capitalizatio
     // The account's tag list is read only when the answer's spelling fails to tag.
     expect(local.sim.requests().filter((r) => r.route === "GET /v2/tags")).toHaveLength(spelling === "requested" ? 1 : 0);
     local.sim.resetRequests();
-    await convergeSnapshot(local.rt, { ...declared, knownActionId: first.actionId ?? undefined }, () => {});
+    await convergeSnapshot(local.session, { ...declared, knownActionId: first.actionId ?? undefined }, () => {});
     expect(local.writes()).toEqual([]);
   });
 });

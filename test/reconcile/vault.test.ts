@@ -26,7 +26,7 @@ function snapshots(): Record<string, string[]> {
 }
 
 async function rotate(key: string, previous: VaultObservation | undefined, overrides: Partial<VaultSpec> = {}, log: (message: string) => void = () => {}): Promise<VaultObservation> {
-  return convergeVault(account.rt, { ...policy, rotationKey: key, ...overrides }, previous, log);
+  return convergeVault(account.session, { ...policy, rotationKey: key, ...overrides }, previous, log);
 }
 
 describe("convergeVault", () => {
@@ -84,7 +84,7 @@ describe("convergeVault", () => {
     const timedOut = (await account.simClock.paused(() => rotate("2025-W24", first, { waitTimeoutSeconds: 10 }).catch((e: unknown) => e))) as IncompleteError<VaultObservation>;
     expect(timedOut.state.pending).toEqual({ rotationKey: "2025-W24", dropletId: WEB_DROPLET, backupId: w24 });
     // The convert finishes at DigitalOcean; the program's key moves on before the next run.
-    await account.rt.watcher.waitFor(account.sim.state.listActions(w24)[0], { timeoutMs: 3_600_000 });
+    await account.session.watcher.waitFor(account.sim.state.listActions(w24)[0], { timeoutMs: 3_600_000 });
     const w25 = nightlyBackup(account.sim, 16);
 
     const third = await rotate("2025-W25", timedOut.state);
@@ -122,7 +122,7 @@ describe("convergeVault", () => {
     const w24 = nightlyBackup(account.sim, 9);
     const second = await rotate("2025-W24", first);
     const w25 = nightlyBackup(account.sim, 16);
-    await account.rt.client.deleteImage(w24);
+    await account.session.client.deleteImage(w24);
     account.sim.resetRequests();
 
     const { log, lines } = collectingLog();

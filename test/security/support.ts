@@ -7,7 +7,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
-import { resetRuntimes } from "../../provider/runtime";
+import { resetSessions } from "../../provider/session";
 import type { StackConfig } from "../../provider/dynamic";
 
 /** Distinctive, with characters that URL encoding changes. */
@@ -103,14 +103,14 @@ export function stackConfig(endpoint: string, token = TOKEN): StackConfig {
   return { "digitalocean:token": token, "digitalocean:apiEndpoint": endpoint };
 }
 
-/** Run the handlers in this process on the simulator's scale; forget their runtimes afterwards. */
+/** Run the handlers in this process on the simulator's scale; forget their sessions afterwards. */
 export function useScaledHandlers(scale: number): void {
   let saved: string | undefined;
   beforeAll(() => {
     saved = process.env.DO_IMAGE_ACTIONS_TIME_SCALE;
     process.env.DO_IMAGE_ACTIONS_TIME_SCALE = String(scale);
   });
-  afterEach(() => resetRuntimes());
+  afterEach(() => resetSessions());
   afterAll(() => {
     if (saved === undefined) delete process.env.DO_IMAGE_ACTIONS_TIME_SCALE;
     else process.env.DO_IMAGE_ACTIONS_TIME_SCALE = saved;

@@ -137,7 +137,7 @@ it("never in an error's stack, causes or inspection, in the provider's own proce
   expect(names.some((m) => m.startsWith("expected a failure"))).toBe(false);
   for (const error of errors) expect(leaks(renderError(error))).toEqual([]);
   // The 422 path: a transfer to a region the image is in is refused by DigitalOcean.
-  const client = (await import("../../provider/runtime")).getRuntime({ token: TOKEN, apiEndpoint: sim.url }).client;
+  const client = (await import("../../provider/session")).getSession({ token: TOKEN, apiEndpoint: sim.url }).client;
   const unprocessable = await client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "nyc3" }).catch((e: unknown) => e);
   expect(renderError(unprocessable)).toMatch(/422 unprocessable_entity/);
   expect(leaks(renderError(unprocessable))).toEqual([]);

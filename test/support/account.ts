@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DigitalOceanClient } from "../../provider/client/client";
 import { scaledClock } from "../../provider/clock";
-import { createRuntime, type Runtime } from "../../provider/runtime";
+import { createSession, type AccountSession } from "../../provider/session";
 import { startSimulator, type RequestLogEntry, type SeedData, type Simulator, type SimulatorOptions } from "../../provider/simulator";
 import { PausableClock } from "./pausable-clock";
 
@@ -17,37 +17,37 @@ export const TIME_SCALE = 0.001;
 
 export interface Account {
   sim: Simulator;
-  /** The simulator's clock: paused, it holds every action in progress while the runtime's waits run out. */
+  /** The simulator's clock: paused, it holds every action in progress while the session's waits run out. */
   simClock: PausableClock;
-  rt: Runtime;
+  session: AccountSession;
   /** Requests that change something (anything but GET). */
   writes(): RequestLogEntry[];
   close(): Promise<void>;
 }
 
-/** A seeded simulator and a runtime (client, watcher, clock), each on its own clock of the same scale, as in two processes. */
+/** A seeded simulator and a session (client, watcher, clock), each on its own clock of the same scale, as in two processes. */
 export async function simulatedAccount(
   options: Pick<SimulatorOptions, "faults" | "refuseDuplicateActions" | "tagAnswerSpelling"> & { rateLimit?: false } = {},
 ): Promise<Account> {
   const simClock = new PausableClock(TIME_SCALE);
   const sim = await startSimulator({ clock: simClock, seed: SEED, ...options });
-  const rt = runtimeFor(sim);
+  const session = sessionFor(sim);
   return {
     sim,
     simClock,
-    rt,
+    session,
     writes: () => sim.requests().filter((r) => r.method !== "GET"),
     close: async () => {
-      await rt.client.close();
+      await session.client.close();
       await sim.close();
     },
   };
 }
 
-/** A separate runtime against the same simulator, as a second pipeline would have, on a clock of the simulator's scale that a pause of the simulator does not stop. */
-export function runtimeFor(sim: Simulator): Runtime {
+/** A separate session against the same simulator, as a second pipeline would have, on a clock of the simulator's scale that a pause of the simulator does not stop. */
+export function sessionFor(sim: Simulator): AccountSession {
   const clock = scaledClock(sim.clock.scale);
-  return createRuntime(new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock }), clock);
+  return createSession(new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock }), clock);
 }
 
 /** Messages are collected instead of printed, so tests can assert on them. */

@@ -52,7 +52,7 @@ interface QueuedRequest {
 
 /**
  * Keeps one token's requests under DigitalOcean's sliding-window limits, for
- * every client in the process that uses the token (the runtime shares one).
+ * every client in the process that uses the token (the session shares one).
  *
  * A request counts from the moment its answer arrives: that is never earlier
  * than when DigitalOcean counted it, so the windows here can only be stricter

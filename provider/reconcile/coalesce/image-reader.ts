@@ -5,7 +5,7 @@ import type { Image } from "../../api/types";
 import { SlotBatcher, type BatchAnswers } from "./slot-batch";
 
 /**
- * Reads images for every resource of a runtime. Reads waiting at the same
+ * Reads images for every resource of a session. Reads waiting at the same
  * moment share requests: one read is the plain `GET /v2/images/{id}`; several
  * read the account's private-image list (200 a page) when its pages are fewer
  * than the GETs they replace, and GET what the list did not show. An image

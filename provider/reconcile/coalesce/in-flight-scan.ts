@@ -41,7 +41,7 @@ export interface ImageActions {
 
 /**
  * Answers "which actions on this image may be in flight?" for every resource
- * of a runtime. Questions waiting at the same moment share one scan of the
+ * of a session. Questions waiting at the same moment share one scan of the
  * account's action list (`GET /v2/actions`, newest first), read back to the
  * oldest `started_at` an action still in progress can have: now, minus
  * LONGEST_ACTION_MS, minus CLOCK_MARGIN_MS. A lone question, or a batch the

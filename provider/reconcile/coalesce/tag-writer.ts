@@ -3,7 +3,7 @@ import type { SendSlot } from "../../client/send-slot";
 import { SlotBatcher, type BatchAnswers } from "./slot-batch";
 
 /**
- * Tags images for every resource of a runtime. `POST /v2/tags/{tag}/resources`
+ * Tags images for every resource of a session. `POST /v2/tags/{tag}/resources`
  * takes a list, so images waiting to get the same tag at the same moment share
  * one request. When a shared request fails, each image is tagged on its own,
  * so every resource reports what happened to its own image, not to a batch.

@@ -1,6 +1,6 @@
 import { findCompleted } from "../../../provider/reconcile/actions";
 import { CLOCK_MARGIN_MS, InFlightScan, LONGEST_ACTION_MS } from "../../../provider/reconcile/coalesce/in-flight-scan";
-import type { Runtime } from "../../../provider/runtime";
+import type { AccountSession } from "../../../provider/session";
 import { ManualClock } from "../../support/manual-clock";
 import { FakeReads, settle, transfer } from "./fake-client";
 
@@ -82,19 +82,19 @@ describe("InFlightScan", () => {
 describe("findCompleted through the scan", () => {
   const CONVERT = { type: "convert" } as const;
   const convert = (id: number, imageId: number, startedAt: number) => ({ ...transfer(id, imageId, "", startedAt, "completed"), type: "convert", region_slug: null });
-  const runtime = () => ({ client: fake.client, inFlight: scan }) as unknown as Runtime;
+  const session = () => ({ client: fake.client, inFlight: scan }) as unknown as AccountSession;
 
   it("takes a completed convert the shared scan shows, and asks the image's own list only for images whose convert is older than the scan reaches", async () => {
     const old = clock.now() - LONGEST_ACTION_MS - CLOCK_MARGIN_MS - 30 * 24 * HOUR;
     // Page 1 reaches past the horizon; image 8's convert is on page 2, which the scan has no reason to read.
     fake.actions = [convert(2, 7, clock.now() - HOUR), ...otherActions(198, clock.now() - 2 * HOUR), transfer(501, 900, "lon1", old + HOUR, "completed"), convert(1, 8, old)];
-    const [seven, eight] = await Promise.all([7, 8].map((id) => findCompleted(runtime(), id, CONVERT)));
+    const [seven, eight] = await Promise.all([7, 8].map((id) => findCompleted(session(), id, CONVERT)));
     expect([seven?.id, eight?.id]).toEqual([2, 1]);
     expect(fake.requests).toEqual(["GET /v2/actions?page=1", "GET /v2/images/8/actions"]);
   });
 
   it("asks nothing more when the image's own list showed no convert", async () => {
-    await expect(findCompleted(runtime(), 7, CONVERT)).resolves.toBeUndefined();
+    await expect(findCompleted(session(), 7, CONVERT)).resolves.toBeUndefined();
     expect(fake.requests).toEqual(["GET /v2/images/7/actions"]);
   });
 });

@@ -21,17 +21,17 @@ function routes(route: string): number {
 
 describe("reads shared between resources", () => {
   it("a lone snapshot reads its image and its own action list, as before", async () => {
-    await convergeSnapshot(account.rt, { backupId: WEB_BACKUPS[0], waitTimeoutSeconds: 3600 }, () => {});
+    await convergeSnapshot(account.session, { backupId: WEB_BACKUPS[0], waitTimeoutSeconds: 3600 }, () => {});
     expect(readsBeforeFirstStart()).toEqual(["GET /v2/images/:id", "GET /v2/images/:id/actions"]);
   });
 
   it("a lone copy reads its image, its own action list and the regions, as before", async () => {
-    await convergeRegionCopy(account.rt, { imageId: GOLDEN_SNAPSHOT, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
+    await convergeRegionCopy(account.session, { imageId: GOLDEN_SNAPSHOT, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
     expect(readsBeforeFirstStart()).toEqual(["GET /v2/images/:id", "GET /v2/regions", "GET /v2/images/:id/actions"]);
   });
 
   it("snapshots converging at once read one list page and one action scan, not a GET and a listing each", async () => {
-    await Promise.all(WEB_BACKUPS.map((backupId) => convergeSnapshot(account.rt, { backupId, waitTimeoutSeconds: 3600 }, () => {})));
+    await Promise.all(WEB_BACKUPS.map((backupId) => convergeSnapshot(account.session, { backupId, waitTimeoutSeconds: 3600 }, () => {})));
     expect(readsBeforeFirstStart()).toEqual(["GET /v2/images", "GET /v2/actions"]);
     expect(routes("GET /v2/images/:id/actions")).toBe(0);
     expect(routes("POST /v2/images/:id/actions")).toBe(WEB_BACKUPS.length);

@@ -41,7 +41,7 @@ describe("syncTags for images reaching the same new tag at once", () => {
   it("creates the tag once and tags them all with one request", async () => {
     const account = await simulatedAccount();
     try {
-      const results = await Promise.all(WEB_BACKUPS.map((id) => syncTags(account.rt, id, [], ["dr"])));
+      const results = await Promise.all(WEB_BACKUPS.map((id) => syncTags(account.session, id, [], ["dr"])));
       expect(results.map((r) => r.tags)).toEqual(WEB_BACKUPS.map(() => ["dr"]));
       expect(account.writes().map((r) => r.route)).toEqual(["POST /v2/tags", "POST /v2/tags/:tag/resources"]);
       expect(WEB_BACKUPS.map((id) => account.sim.state.imageView(id)?.tags)).toEqual(WEB_BACKUPS.map(() => ["dr"]));

@@ -15,13 +15,13 @@ import { TagWriter } from "./reconcile/coalesce/tag-writer";
  * What resources work with: one client, poller and clock per (token, endpoint)
  * in the process, and what the resources it serves remember between them.
  */
-export interface Runtime {
+export interface AccountSession {
   client: DigitalOceanClient;
   watcher: ActionWatcher;
   clock: Clock;
   /**
    * Resolves once the endpoint and token are known to reach an account's images
-   * (one `checkAccess` call per runtime, its outcome kept for the process);
+   * (one `checkAccess` call per session, its outcome kept for the process);
    * rejects with what that call failed with. Until it resolves, a 404 may mean
    * a wrong address or token rather than a missing image.
    */
@@ -83,8 +83,8 @@ export const TIME_SCALE_VARIABLE = "DO_IMAGE_ACTIONS_TIME_SCALE";
 interface TokenShare {
   clock: Clock;
   pacer: RequestPacer;
-  /** One runtime (connection pool, poller, caches) per endpoint spelling. */
-  runtimes: Map<string, Runtime>;
+  /** One session (connection pool, poller, caches) per endpoint spelling. */
+  sessions: Map<string, AccountSession>;
 }
 
 /**
@@ -95,37 +95,37 @@ interface TokenShare {
 const shares = new Map<string, TokenShare>();
 
 /**
- * The process's runtime for `connection`, created on first use. Every resource
+ * The process's session for `connection`, created on first use. Every resource
  * in the dynamic-provider process shares it: one poller and one connection pool
  * per token and endpoint, one rate limiter per token. The clock is
  * `scaledClock(DO_IMAGE_ACTIONS_TIME_SCALE)` when that variable is set (to run
  * against a simulator on a scaled clock; refused for any other endpoint), else
  * the wall clock.
  */
-export function getRuntime(connection: Connection): Runtime {
+export function getSession(connection: Connection): AccountSession {
   const clock = clockFromEnvironment(connection);
   const key = `${tokenFingerprint(connection.token)} ${clock.scale}`;
   let share = shares.get(key);
   if (!share) {
-    share = { clock, pacer: new RequestPacer(clock), runtimes: new Map() };
+    share = { clock, pacer: new RequestPacer(clock), sessions: new Map() };
     shares.set(key, share);
   }
-  let runtime = share.runtimes.get(connection.apiEndpoint);
-  if (!runtime) {
+  let session = share.sessions.get(connection.apiEndpoint);
+  if (!session) {
     const notice = (message: string) => console.log(`DigitalOcean API: ${message}`);
     const client = new DigitalOceanClient({ connection, clock: share.clock, pacer: share.pacer, notice });
-    runtime = createRuntime(client, share.clock);
-    share.runtimes.set(connection.apiEndpoint, runtime);
+    session = createSession(client, share.clock);
+    share.sessions.set(connection.apiEndpoint, session);
   }
-  return runtime;
+  return session;
 }
 
 /**
- * A runtime around `client` with a poller and caches of its own; getRuntime
+ * A session around `client` with a poller and caches of its own; getSession
  * shares one per connection, tests and tools make their own.
  * @internal
  */
-export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime {
+export function createSession(client: DigitalOceanClient, clock: Clock): AccountSession {
   let access: Promise<void> | undefined;
   return {
     client,
@@ -142,11 +142,11 @@ export function createRuntime(client: DigitalOceanClient, clock: Clock): Runtime
 }
 
 /**
- * Closes and forgets every runtime and rate limiter (for tests).
+ * Closes and forgets every session and rate limiter (for tests).
  * @internal
  */
-export async function resetRuntimes(): Promise<void> {
-  const closing = [...shares.values()].flatMap((share) => [...share.runtimes.values()].map((runtime) => runtime.client.close()));
+export async function resetSessions(): Promise<void> {
+  const closing = [...shares.values()].flatMap((share) => [...share.sessions.values()].map((session) => session.client.close()));
   shares.clear();
   await Promise.all(closing);
 }
