@@ -19,7 +19,7 @@ export interface RegionCopySpec {
 /** What this resource has done and sees, as stored in Pulumi state. */
 export interface RegionCopyObservation {
   imageId: number;
-  /** Every region the image is in, read back from DigitalOcean. */
+  /** Every region the image is in: as read before the transfers plus those completed, or read again when a transfer did not complete. */
   availableRegions: string[];
   /** Regions this resource copied the image to (not those it was already in). */
   transferredRegions: string[];

@@ -37,7 +37,7 @@ export class ImageRegionCopy extends pulumi.dynamic.Resource {
   declare readonly imageId: pulumi.Output<number>;
   /** The declared target regions, sorted. */
   declare readonly regions: pulumi.Output<string[]>;
-  /** Every region the image is available in, read back from DigitalOcean. */
+  /** Every region the image is available in, as DigitalOcean showed it: read before the transfers, plus the regions whose transfers completed; refresh reads it again. */
   declare readonly availableRegions: pulumi.Output<string[]>;
   /** The regions this resource copied the image to, as opposed to those it was already in. */
   declare readonly transferredRegions: pulumi.Output<string[]>;
