@@ -1,4 +1,4 @@
-import { RateLimitWaitTooLong, RequestPacer, type SendPermit } from "../../provider/client/rate-limit/pacer";
+import { MAX_IN_FLIGHT, RateLimitWaitTooLong, RequestPacer, type SendPermit } from "../../provider/client/rate-limit/pacer";
 import type { RequestPriority } from "../../provider/client/rate-limit/queue";
 import { ManualClock } from "../support/manual-clock";
 
@@ -137,6 +137,74 @@ describe("the budget another process leaves the token", () => {
     // Our third request used the minute's last slot; the next goes when the first is a minute old,
     // not a minute after the answer that reported the budget spent.
     expect(await answered(p)).toBe(MINUTE);
+  });
+});
+
+describe("the minute other processes spend on the token", () => {
+  /** An answer saying the hour has `remaining` requests left; no reset, as the hour is far from spent. */
+  const left = (remaining: number) => ({ status: 200, headers: { "ratelimit-remaining": String(remaining) } });
+
+  test("slows this one when remaining falls faster than our own requests", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 30, perHour: 1_000 });
+    // Between each of our five answers the server counted two requests of someone else.
+    for (let i = 0; i < 5; i++) await answered(pacer, left(900 - 3 * i));
+    expect(pacer.usage()).toMatchObject({ lastMinute: 5, othersLastMinute: 8 });
+    // Their 8 and a margin of as many for theirs not yet seen leave us 14 of the 30.
+    for (let i = 0; i < 9; i++) expect(await answered(pacer)).toBe(0);
+    expect(await answered(pacer)).toBe(MINUTE);
+    expect(pacer.usage().othersLastMinute).toBe(0);
+  });
+
+  test("does not count our own requests, nor those refused with 429, which the server did not count", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 30, perHour: 1_000 });
+    for (let i = 0; i < 25; i++) await answered(pacer, left(900 - i));
+    expect(pacer.usage()).toMatchObject({ lastMinute: 25, othersLastMinute: 0 });
+    await answered(pacer, { status: 429, headers: { "retry-after": "0", "ratelimit-remaining": "0" } });
+    // One fall of 2 after the refused request: one ours, one theirs.
+    await answered(pacer, left(874));
+    expect(pacer.usage().othersLastMinute).toBe(1);
+  });
+
+  test("keeps each sample for a minute after the answer that showed it", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 250, perHour: 5_000 });
+    await answered(pacer, left(4_000));
+    await answered(pacer, left(3_990));
+    await clock.advance(30 * SECOND);
+    await answered(pacer, left(3_980));
+    expect(pacer.usage().othersLastMinute).toBe(18);
+    await clock.advance(30 * SECOND);
+    expect(pacer.usage().othersLastMinute).toBe(9);
+    await clock.advance(30 * SECOND);
+    expect(pacer.usage().othersLastMinute).toBe(0);
+  });
+
+  test("stays near zero, never negative, when answers come back in another order than the server counted them", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 250, perHour: 5_000 });
+    await answered(pacer, left(4_000));
+    const permits: SendPermit[] = [];
+    for (let i = 0; i < MAX_IN_FLIGHT; i++) permits.push((await grant(pacer)).permit);
+    // The server counted each pair in swapped order (the 2nd before the 1st, ...), and the answers
+    // come back in yet another order.
+    const countedAs = (i: number) => (i % 2 === 0 ? i + 1 : i - 1);
+    const answerOrder = [5, 0, 1, 15, 2, 3, 14, 4, 9, 8, 6, 7, 13, 12, 10, 11];
+    const seen: number[] = [];
+    for (const i of answerOrder) {
+      permits[i].release(left(4_000 - 1 - countedAs(i)));
+      seen.push(pacer.usage().othersLastMinute);
+    }
+    expect(Math.min(...seen)).toBe(0);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(1);
+  });
+
+  test("out-of-order answers show another process's spending once, not once per answer", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 250, perHour: 5_000 });
+    await answered(pacer, left(4_000));
+    const permits: SendPermit[] = [];
+    for (let i = 0; i < 8; i++) permits.push((await grant(pacer)).permit);
+    // Someone else sent 20 requests after our first four arrived.
+    const remainingAt = (i: number) => 4_000 - 1 - i - (i >= 4 ? 20 : 0);
+    for (const i of [7, 6, 5, 4, 3, 2, 1, 0]) permits[i].release(left(remainingAt(i)));
+    expect(pacer.usage().othersLastMinute).toBe(20);
   });
 });
 
