@@ -23,14 +23,11 @@ const WATCH_RESERVE_PER_HOUR = 200;
 export const MAX_IN_FLIGHT = 16;
 
 /**
- * Requests of other processes that the server may have counted but no answer
- * of ours shows yet, kept free of the minute on top of their estimate. Once
- * their requests are visible it is one RTT of their traffic, at most about
- * one other process's full pool (MAX_IN_FLIGHT). It never exceeds the others'
- * estimate, so a process alone, whose estimate is 0 but for a request or two
- * of noise, keeps its whole minute.
+ * Weight of each new round trip in the running average: a fifth follows a
+ * change in latency within a few answers without letting one slow answer
+ * swing the margin kept for other processes' requests in flight.
  */
-const OTHERS_UNSEEN_MARGIN = MAX_IN_FLIGHT;
+const ROUND_TRIP_WEIGHT = 0.2;
 
 /** A granted request slot; release it exactly once when the attempt is over. */
 export interface SendPermit {
@@ -87,6 +84,8 @@ export class RequestPacer {
   /** Requests started so far; tells how many started after a given one. */
   private startedCount = 0;
   private pumping = false;
+  /** Running average of the time from a slot's grant to its answer (clock ms); 0 until an answer comes. */
+  private roundTripMs = 0;
   /** Never more than a tenth of a small test limit, so the others always have most of it. */
   private readonly watchReserve: number;
 
@@ -192,6 +191,7 @@ export class RequestPacer {
         released = true;
         this.inFlight -= 1;
         const answeredAt = this.clock.now();
+        if (status !== undefined) this.roundTripMs += (answeredAt - startedAt - this.roundTripMs) * (this.roundTripMs === 0 ? 1 : ROUND_TRIP_WEIGHT);
         if (status === 429) {
           this.server.refused(headers, answeredAt);
           this.others.refused(startIndex);
@@ -227,16 +227,30 @@ export class RequestPacer {
 
   /**
    * The minute window's wait: our requests, those in flight, and what other
-   * processes spent in the last minute plus a margin for theirs not yet seen,
-   * under the per-minute limit. Our own requests leaving the window or the
-   * others' estimate falling may end it; the sooner of the two is when to look
-   * again.
+   * processes spent in the last minute, under the per-minute limit. Our own
+   * requests leaving the window or the others' estimate falling may end it;
+   * the sooner of the two is when to look again.
+   *
+   * A first request in flight needs only that: its answer brings fresh news
+   * of the others, however long we have waited. More in flight at once must
+   * also leave room for the others' requests in flight, which no answer shows
+   * yet; and as every process sees about the same room left in the minute and
+   * would fill it at once, we take only our share of it, our part of the
+   * minute's requests. The shares of all processes add up to the room without
+   * any knowing how many there are, and a process that has sent little yet
+   * grows its share one request in flight at a time.
    */
   private minuteDelay(now: number): number {
     const { perMinute } = this.limits;
     const others = this.others.lastMinute(now, perMinute);
     if (others === 0) return this.finished.delayUnder(now, MINUTE_MS, perMinute, this.inFlight);
-    const ownLimit = perMinute - others - Math.min(OTHERS_UNSEEN_MARGIN, others);
-    return Math.min(this.finished.delayUnder(now, MINUTE_MS, ownLimit, this.inFlight), this.others.untilNextChange(now));
+    const untilOthersChange = this.others.untilNextChange(now);
+    const delay = Math.min(this.finished.delayUnder(now, MINUTE_MS, perMinute - others, this.inFlight), untilOthersChange);
+    if (delay > 0 || this.inFlight === 0) return delay;
+    const own = this.finished.countAfter(now - MINUTE_MS);
+    const room = perMinute - others - this.others.inFlight(now, this.roundTripMs, perMinute) - own;
+    if (this.inFlight + 1 <= (room * own) / (own + others)) return 0;
+    // The room grows when our oldest request or the others' oldest sample leaves the minute; a release wakes us too.
+    return Math.min(this.finished.untilOldestLeaves(now, MINUTE_MS), untilOthersChange);
   }
 }
