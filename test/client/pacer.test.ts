@@ -1,5 +1,6 @@
-import { RateLimitWaitTooLong, RequestPacer, type SendPermit } from "../../provider/client/rate-limit/pacer";
+import { MAX_IN_FLIGHT, RateLimitWaitTooLong, RequestPacer, type SendPermit } from "../../provider/client/rate-limit/pacer";
 import type { RequestPriority } from "../../provider/client/rate-limit/queue";
+import { RateLimiter } from "../../provider/simulator/rate-limit";
 import { ManualClock } from "../support/manual-clock";
 
 const SECOND = 1_000;
@@ -138,6 +139,132 @@ describe("the budget another process leaves the token", () => {
     // not a minute after the answer that reported the budget spent.
     expect(await answered(p)).toBe(MINUTE);
   });
+});
+
+describe("the minute other processes spend on the token", () => {
+  /** An answer saying the hour has `remaining` requests left; no reset, as the hour is far from spent. */
+  const left = (remaining: number) => ({ status: 200, headers: { "ratelimit-remaining": String(remaining) } });
+
+  test("slows this one when remaining falls faster than our own requests", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 30, perHour: 1_000 });
+    // Between each of our five answers the server counted two requests of someone else.
+    for (let i = 0; i < 5; i++) await answered(pacer, left(900 - 3 * i));
+    expect(pacer.usage()).toMatchObject({ lastMinute: 5, othersLastMinute: 8 });
+    // Their 8 leave us 22 of the 30.
+    for (let i = 0; i < 17; i++) expect(await answered(pacer)).toBe(0);
+    expect(await answered(pacer)).toBe(MINUTE);
+    expect(pacer.usage().othersLastMinute).toBe(0);
+  });
+
+  test("leaves this one in flight at once only its share of the room left in the minute", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 250, perHour: 5_000 });
+    for (let i = 0; i < 49; i++) await answered(pacer, left(4_000 - i));
+    await answered(pacer, left(4_000 - 49 - 150));
+    expect(pacer.usage()).toMatchObject({ lastMinute: 50, othersLastMinute: 150 });
+    // 50 left in the minute, of which our part (50 of the 200 sent) is 12.5: twelve in flight, not the pool's 16.
+    for (let i = 0; i < 12; i++) await grant(pacer);
+    const thirteenth = pacer.acquire({ deadline: Infinity });
+    expect(await isSettled(thirteenth)).toBe(false);
+    expect(pacer.usage()).toMatchObject({ inFlight: 12, queued: 1 });
+  });
+
+  test("does not count our own requests, nor those refused with 429, which the server did not count", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 30, perHour: 1_000 });
+    for (let i = 0; i < 25; i++) await answered(pacer, left(900 - i));
+    expect(pacer.usage()).toMatchObject({ lastMinute: 25, othersLastMinute: 0 });
+    await answered(pacer, { status: 429, headers: { "retry-after": "0", "ratelimit-remaining": "0" } });
+    // One fall of 2 after the refused request: one ours, one theirs.
+    await answered(pacer, left(874));
+    expect(pacer.usage().othersLastMinute).toBe(1);
+  });
+
+  test("keeps each sample for a minute after the answer that showed it", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 250, perHour: 5_000 });
+    await answered(pacer, left(4_000));
+    await answered(pacer, left(3_990));
+    await clock.advance(30 * SECOND);
+    await answered(pacer, left(3_980));
+    expect(pacer.usage().othersLastMinute).toBe(18);
+    await clock.advance(30 * SECOND);
+    expect(pacer.usage().othersLastMinute).toBe(9);
+    await clock.advance(30 * SECOND);
+    expect(pacer.usage().othersLastMinute).toBe(0);
+  });
+
+  test("counts only the last minute's share of a fall spread over a longer silence", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 250, perHour: 5_000 });
+    await answered(pacer, left(4_000));
+    await clock.advance(4 * MINUTE);
+    // 201 fewer: ours and 200 others' over four minutes, of which the last holds a quarter.
+    await answered(pacer, left(3_799));
+    expect(pacer.usage().othersLastMinute).toBe(50);
+  });
+
+  test("stays near zero, never negative, when answers come back in another order than the server counted them", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 250, perHour: 5_000 });
+    await answered(pacer, left(4_000));
+    const permits: SendPermit[] = [];
+    for (let i = 0; i < MAX_IN_FLIGHT; i++) permits.push((await grant(pacer)).permit);
+    // The server counted each pair in swapped order (the 2nd before the 1st, ...), and the answers
+    // come back in yet another order.
+    const countedAs = (i: number) => (i % 2 === 0 ? i + 1 : i - 1);
+    const answerOrder = [5, 0, 1, 15, 2, 3, 14, 4, 9, 8, 6, 7, 13, 12, 10, 11];
+    const seen: number[] = [];
+    for (const i of answerOrder) {
+      permits[i].release(left(4_000 - 1 - countedAs(i)));
+      seen.push(pacer.usage().othersLastMinute);
+    }
+    expect(Math.min(...seen)).toBe(0);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(1);
+  });
+
+  test("out-of-order answers show another process's spending once, not once per answer", async () => {
+    const pacer = new RequestPacer(clock, { perMinute: 250, perHour: 5_000 });
+    await answered(pacer, left(4_000));
+    const permits: SendPermit[] = [];
+    for (let i = 0; i < 8; i++) permits.push((await grant(pacer)).permit);
+    // Someone else sent 20 requests after our first four arrived.
+    const remainingAt = (i: number) => 4_000 - 1 - i - (i >= 4 ? 20 : 0);
+    for (const i of [7, 6, 5, 4, 3, 2, 1, 0]) permits[i].release(left(remainingAt(i)));
+    expect(pacer.usage().othersLastMinute).toBe(20);
+  });
+});
+
+test("four processes on one token, each with its own pacer, share the minute and draw at most 1% of 429s", async () => {
+  // The simulator's limiter on the test's clock plays DigitalOcean: it counts a request on arrival.
+  const server = new RateLimiter({ perMinute: 250, perHour: 5_000 }, clock);
+  const perProcess = 220;
+  let refused = 0;
+  const processes = [0, 1, 2, 3].map((p) => {
+    const pacer = new RequestPacer(clock);
+    // Each process has its own latency, so their requests interleave at the server.
+    const legMs = 200 + 150 * p;
+    let backlog = perProcess;
+    const worker = async () => {
+      while (backlog > 0) {
+        backlog -= 1;
+        for (;;) {
+          const permit = await pacer.acquire({ deadline: Infinity });
+          await clock.sleep(legMs);
+          const { headers, retryAfterSeconds } = server.take("token");
+          await clock.sleep(legMs);
+          if (retryAfterSeconds === undefined) {
+            permit.release({ status: 200, headers });
+            break;
+          }
+          refused += 1;
+          permit.release({ status: 429, headers: { ...headers, "retry-after": String(retryAfterSeconds) } });
+        }
+      }
+    };
+    return Promise.all(Array.from({ length: MAX_IN_FLIGHT }, worker));
+  });
+  await clock.runUntil(Promise.all(processes), 100_000);
+  expect(refused).toBeLessThanOrEqual((4 * perProcess) / 100);
+  // 880 requests at 250 a minute, the first 250 at once: the last go in the fourth minute. Each
+  // pacer finding the limit by itself draws hundreds of 429s and ends at 3.3 minutes.
+  expect(elapsed()).toBeGreaterThanOrEqual(3 * MINUTE);
+  expect(elapsed()).toBeLessThan(3.4 * MINUTE);
 });
 
 test("a wait beyond the caller's deadline fails at once with RateLimitWaitTooLong, leaving nothing queued", async () => {

@@ -1,4 +1,5 @@
 import type { Clock } from "../../clock";
+import { OtherProcessesSpending } from "./others";
 import { PriorityQueue, type RequestPriority } from "./queue";
 import { ServerBudget, type ResponseHeaders } from "./server-budget";
 import { WakeUp } from "./wake-up";
@@ -20,6 +21,13 @@ const WATCH_RESERVE_PER_HOUR = 200;
  * counts from its answer, time spent queued would be wasted window.
  */
 export const MAX_IN_FLIGHT = 16;
+
+/**
+ * Weight of each new round trip in the running average: a fifth follows a
+ * change in latency within a few answers without letting one slow answer
+ * swing the margin kept for other processes' requests in flight.
+ */
+const ROUND_TRIP_WEIGHT = 0.2;
 
 /** A granted request slot; release it exactly once when the attempt is over. */
 export interface SendPermit {
@@ -62,16 +70,22 @@ interface QueuedRequest {
  * requests instead. `ratelimit-remaining` reports what the token has left
  * across every process using it: when another process spends it, that budget
  * runs out before our own windows fill, and we wait for `ratelimit-reset`.
+ * How fast it falls beyond our own requests tells what the others spent in
+ * the last minute, and we leave them that share of the minute, so processes
+ * on one token share it without learning of each other from 429s.
  */
 export class RequestPacer {
   private readonly finished = new FinishedRequests();
   private readonly server = new ServerBudget();
+  private readonly others = new OtherProcessesSpending();
   private readonly queue = new PriorityQueue<QueuedRequest>();
   private readonly wakeUp = new WakeUp();
   private inFlight = 0;
   /** Requests started so far; tells how many started after a given one. */
   private startedCount = 0;
   private pumping = false;
+  /** Running average of the time from a slot's grant to its answer (clock ms); 0 until an answer comes. */
+  private roundTripMs = 0;
   /** Never more than a tenth of a small test limit, so the others always have most of it. */
   private readonly watchReserve: number;
 
@@ -114,9 +128,15 @@ export class RequestPacer {
    * Counts, for tests.
    * @internal
    */
-  usage(): { lastMinute: number; lastHour: number; inFlight: number; queued: number } {
+  usage(): { lastMinute: number; lastHour: number; inFlight: number; queued: number; othersLastMinute: number } {
     const now = this.clock.now();
-    return { lastMinute: this.finished.countAfter(now - MINUTE_MS), lastHour: this.finished.countAfter(now - HOUR_MS), inFlight: this.inFlight, queued: this.queue.size };
+    return {
+      lastMinute: this.finished.countAfter(now - MINUTE_MS),
+      lastHour: this.finished.countAfter(now - HOUR_MS),
+      inFlight: this.inFlight,
+      queued: this.queue.size,
+      othersLastMinute: this.others.lastMinute(now, this.limits.perMinute),
+    };
   }
 
   private remove(request: QueuedRequest): void {
@@ -171,9 +191,13 @@ export class RequestPacer {
         released = true;
         this.inFlight -= 1;
         const answeredAt = this.clock.now();
-        if (status === 429) this.server.refused(headers, answeredAt);
-        else {
+        if (status !== undefined) this.roundTripMs += (answeredAt - startedAt - this.roundTripMs) * (this.roundTripMs === 0 ? 1 : ROUND_TRIP_WEIGHT);
+        if (status === 429) {
+          this.server.refused(headers, answeredAt);
+          this.others.refused(startIndex);
+        } else {
           this.finished.record(answeredAt);
+          this.others.answered(startIndex, headers, answeredAt);
           // Every request the server counted in the minute before this one arrived finished after
           // `startedAt` minus a minute, or is still in flight: that many are ours.
           const own = { inServerMinute: this.finished.countAfter(startedAt - MINUTE_MS) + this.inFlight, inFlight: this.inFlight, startedSince: this.startedCount - startIndex };
@@ -188,15 +212,45 @@ export class RequestPacer {
    * 0 when a request of `priority` may start at `now`; else how long to wait
    * (Infinity: until a request in flight finishes). The longest of: the pool
    * being full, each window's wait (ordinary requests leave the watch reserve
-   * of the hour untouched), and the server's word on the token's budget.
+   * of the hour untouched; the minute is shared with other processes), and
+   * the server's word on the token's budget.
    */
   private delayBeforeNextStart(now: number, priority: RequestPriority): number {
     const hourLimit = priority === "watch" ? this.limits.perHour : this.limits.perHour - this.watchReserve;
     return Math.max(
       this.inFlight >= this.maxInFlight ? Infinity : 0,
-      this.finished.delayUnder(now, MINUTE_MS, this.limits.perMinute, this.inFlight),
+      this.minuteDelay(now),
       this.finished.delayUnder(now, HOUR_MS, hourLimit, this.inFlight),
       this.server.delay(now, this.inFlight),
     );
+  }
+
+  /**
+   * The minute window's wait: our requests, those in flight, and what other
+   * processes spent in the last minute, under the per-minute limit. Our own
+   * requests leaving the window or the others' estimate falling may end it;
+   * the sooner of the two is when to look again.
+   *
+   * A first request in flight needs only that: its answer brings fresh news
+   * of the others, however long we have waited. More in flight at once must
+   * also leave room for the others' requests in flight, which no answer shows
+   * yet; and as every process sees about the same room left in the minute and
+   * would fill it at once, we take only our share of it, our part of the
+   * minute's requests. The shares of all processes add up to the room without
+   * any knowing how many there are, and a process that has sent little yet
+   * grows its share one request in flight at a time.
+   */
+  private minuteDelay(now: number): number {
+    const { perMinute } = this.limits;
+    const others = this.others.lastMinute(now, perMinute);
+    if (others === 0) return this.finished.delayUnder(now, MINUTE_MS, perMinute, this.inFlight);
+    const untilOthersChange = this.others.untilNextChange(now);
+    const delay = Math.min(this.finished.delayUnder(now, MINUTE_MS, perMinute - others, this.inFlight), untilOthersChange);
+    if (delay > 0 || this.inFlight === 0) return delay;
+    const own = this.finished.countAfter(now - MINUTE_MS);
+    const room = perMinute - others - this.others.inFlight(now, this.roundTripMs, perMinute) - own;
+    if (this.inFlight + 1 <= (room * own) / (own + others)) return 0;
+    // The room grows when our oldest request or the others' oldest sample leaves the minute; a release wakes us too.
+    return Math.min(this.finished.untilOldestLeaves(now, MINUTE_MS), untilOthersChange);
   }
 }

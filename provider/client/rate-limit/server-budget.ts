@@ -87,7 +87,8 @@ export class ServerBudget {
   }
 }
 
-function header(headers: ResponseHeaders | undefined, name: string): string | undefined {
+/** A response header's value, the first when it came more than once. */
+export function header(headers: ResponseHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -49,6 +49,12 @@ export class FinishedRequests {
     return this.times[first + excess - 1] + windowMs - now;
   }
 
+  /** Clock ms from `now` until the oldest request in the window ending now leaves it; Infinity when it holds none. */
+  untilOldestLeaves(now: number, windowMs: number): number {
+    const first = this.firstAfter(now - windowMs);
+    return first < this.times.length ? this.times[first] + windowMs - now : Infinity;
+  }
+
   /** Index of the first time later than `t` (binary search: the times are sorted). */
   private firstAfter(t: number): number {
     let lo = 0;
