@@ -38,6 +38,18 @@ export interface Watch {
  * only due actions missing from it are looked up, through further pages when
  * several are missing (one page may serve them all) or one by one.
  * No timer runs while nothing is watched.
+ *
+ * Every watched action a tick's pages show still running counts as looked at,
+ * due or not, and its next look moves an interval on. With thousands of
+ * actions in flight the pages down to the oldest are then read about once per
+ * interval for all of them, instead of again each time the next few come due.
+ * No end can be missed: a finished action keeps its final status in the list,
+ * and each watch is still looked at (on a page or by id) at most its interval
+ * after it was last seen running, so its end is seen at most that long, and
+ * never more than the maximum interval, after it happens. Being seen often, a
+ * young action reaches the maximum sooner than one watched alone would: one
+ * that ends in its first minute may be seen up to the maximum after its end,
+ * not within the shorter interval it would have alone.
  */
 export class ActionPoller {
   private readonly watches = new Map<number, Set<Watch>>();
@@ -50,6 +62,8 @@ export class ActionPoller {
    */
   private readonly requests = new Set<AbortController>();
   private ticking = false;
+  /** Watched actions seen still running by the current tick, due or not. */
+  private readonly seenThisTick = new Set<number>();
 
   constructor(
     private readonly client: ActionSource,
@@ -103,9 +117,11 @@ export class ActionPoller {
       const now = this.clock.now();
       const isDue = (w: Watch) => w.dueAt - w.intervalMs * EARLY_LOOK_SHARE <= now;
       const due = new Set(this.allWatches().filter(isDue).map((w) => w.actionId));
+      this.seenThisTick.clear();
       if (due.size > 0) await this.look(due);
       for (const watch of this.allWatches()) {
-        if (!isDue(watch)) continue;
+        // Seen on a page read for others: looking again at its old time would cost another tick, often a deep one, seconds later.
+        if (!isDue(watch) && !this.seenThisTick.has(watch.actionId)) continue;
         watch.intervalMs = nextPollInterval(watch.intervalMs, { minMs: watch.minIntervalMs, maxMs: watch.maxIntervalMs });
         watch.dueAt = this.clock.now() + watch.intervalMs;
       }
@@ -159,6 +175,7 @@ export class ActionPoller {
   }
 
   private deliver(action: Action): void {
+    if (this.watches.has(action.id)) this.seenThisTick.add(action.id);
     for (const watch of [...(this.watches.get(action.id) ?? [])]) watch.observe(action);
   }
 

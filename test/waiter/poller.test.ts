@@ -132,6 +132,41 @@ test("waits started within a quarter of an interval of each other share every ti
   expect(actions.calls.filter((c) => c.kind === "get")).toEqual([]);
 });
 
+test("a wait seen on a page read for another moves its next look on, so the two share every later tick", async () => {
+  const waits = [watcher.waitFor(actions.add(1, t0 + 5 * MINUTE), { timeoutMs: HOUR })];
+  // Half an interval apart: too far for the earlier wait's first tick to count the later one as due.
+  await clock.advance(MIN_POLL_INTERVAL_MS / 2);
+  waits.push(watcher.waitFor(actions.add(2, t0 + 5 * MINUTE), { timeoutMs: HOUR }));
+  await clock.runUntil(Promise.all(waits));
+
+  const alone = new FakeActions(clock);
+  const start = clock.now();
+  await clock.runUntil(new ActionWatcher(new ActionPoller(alone, clock)).waitFor(alone.add(1, start + 5 * MINUTE), { timeoutMs: HOUR }));
+  expect(actions.listTimes(t0)).toEqual(alone.listTimes(start));
+});
+
+test("with actions starting all the time, the pages below the first are read about once per longest interval, and every end is seen within it", async () => {
+  const startEveryMs = 500;
+  const runsMs = 4 * MINUTE;
+  const startingForMs = 5 * MINUTE;
+  const lateBy: number[] = [];
+  const waits: Promise<void>[] = [];
+  for (let id = 1; elapsed() < startingForMs; id++) {
+    const doneAt = clock.now() + runsMs;
+    waits.push(watcher.waitFor(actions.add(id, doneAt), { timeoutMs: HOUR }).then(() => void lateBy.push(clock.now() - doneAt)));
+    await clock.advance(startEveryMs);
+  }
+  await clock.runUntil(Promise.all(waits));
+
+  // About 480 actions run at once, so the oldest are on page 3 and later ones on page 2.
+  const deepTicks = new Set(actions.calls.filter((c) => c.kind === "list" && c.target >= 2).map((c) => c.at));
+  expect(Math.max(...actions.calls.map((c) => c.target))).toBeGreaterThanOrEqual(3);
+  expect(deepTicks.size).toBeLessThanOrEqual(Math.ceil((startingForMs + runsMs) / MAX_POLL_INTERVAL_MS) + 2);
+  expect(lateBy).toHaveLength(waits.length);
+  expect(Math.max(...lateBy)).toBeLessThanOrEqual(MAX_POLL_INTERVAL_MS);
+  expect(actions.calls.filter((c) => c.kind === "get")).toEqual([]);
+});
+
 test("50 concurrent waits cost one request per tick, not one per wait", async () => {
   const waits = Array.from({ length: 50 }, (_, i) => watcher.waitFor(actions.add(i + 1, t0 + 2 * MINUTE), { timeoutMs: HOUR }));
   await clock.runUntil(Promise.all(waits));
