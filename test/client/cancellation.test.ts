@@ -2,7 +2,8 @@ import { NetworkError } from "../../provider/client/errors";
 import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import { wallClock } from "../../provider/clock";
 import type { Simulator } from "../../provider/simulator";
-import { clientFor, countingClock, seededSimulator, settle, SNAPSHOT } from "./helpers";
+import { clientFor, countingClock, seededSimulator, nextEventLoopTurn, SNAPSHOT } from "./helpers";
+import { until } from "../support/until";
 
 /** Lets the promise chains an abort or a close sets off run to the end. */
 
@@ -13,13 +14,13 @@ test("aborting the only request queued behind a full window ends the limiter's s
   (await limiter.acquire({ deadline: Infinity })).release({ status: 200 });
   const cancel = new AbortController();
   const queued = limiter.acquire({ deadline: Infinity, signal: cancel.signal });
-  await settle();
+  await nextEventLoopTurn();
   expect(clock.pending).toBe(1);
 
   const reason = new Error("cancelled");
   cancel.abort(reason);
   await expect(queued).rejects.toBe(reason);
-  await settle();
+  await nextEventLoopTurn();
   expect(limiter.usage().queued).toBe(0);
   expect(clock.pending).toBe(0);
 });
@@ -37,13 +38,13 @@ describe("closing the client", () => {
     const client = clientFor(sim, { clock, pacer: limiter });
     await client.getImage(SNAPSHOT);
     const queued = client.getImage(SNAPSHOT).catch((e: unknown) => e);
-    while (limiter.usage().queued === 0) await settle();
+    await until(() => limiter.usage().queued > 0, "a call to queue for the rate limit");
 
     await client.close();
     const error = await queued;
     expect(error).toBeInstanceOf(NetworkError);
     expect(error).toMatchObject({ code: "UND_ERR_CLOSED", message: expect.stringContaining(`GET /v2/images/${SNAPSHOT}`) });
-    await settle();
+    await nextEventLoopTurn();
     expect(limiter.usage().queued).toBe(0);
     expect(clock.pending).toBe(0);
     expect(sim.requests()).toHaveLength(1);

@@ -68,7 +68,7 @@ export function countingClock(clock: Clock): Clock & { readonly pending: number 
 }
 
 /** Lets pending callbacks and I/O run once. */
-export const settle = () => new Promise((resolve) => setImmediate(resolve));
+export const nextEventLoopTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A tiny HTTP server answering every request with `respond`, for answers the simulator would never give. */
 export async function hostileServer(respond: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; server: Server; hits: () => number }> {

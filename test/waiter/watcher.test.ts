@@ -5,7 +5,8 @@ import type { Action } from "../../provider/api/types";
 import type { Simulator } from "../../provider/simulator";
 import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../provider/waiter";
 import { ActionPoller } from "../../provider/waiter/poller";
-import { BACKUPS, clientFor, countingClock, seededSimulator, settle, SNAPSHOT } from "../client/helpers";
+import { BACKUPS, clientFor, countingClock, seededSimulator, nextEventLoopTurn, SNAPSHOT } from "../client/helpers";
+import { until } from "../support/until";
 
 /** The watcher end to end against the simulator; its timing on a clock the test controls is in poller.test.ts. */
 let sim: Simulator;
@@ -89,12 +90,12 @@ test("a wait aborted while its poll is queued behind a full limiter leaves no qu
   const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
   const controller = new AbortController();
   const waiting = watcher.waitFor(started, { timeoutMs: 600_000, signal: controller.signal });
-  while (limiter.usage().queued === 0) await settle();
+  await until(() => limiter.usage().queued > 0, "a call to queue for the rate limit");
 
   const reason = new Error("cancelled by the user");
   controller.abort(reason);
   await expect(waiting).rejects.toBe(reason);
-  await settle();
+  await nextEventLoopTurn();
   expect(limiter.usage().queued).toBe(0);
   expect(clock.pending).toBe(0);
   expect(sim.requests()).toHaveLength(1);
