@@ -62,8 +62,6 @@ export class ActionPoller {
    */
   private readonly requests = new Set<AbortController>();
   private ticking = false;
-  /** Watched actions seen still running by the current tick, due or not. */
-  private readonly seenThisTick = new Set<number>();
 
   constructor(
     private readonly client: ActionSource,
@@ -117,11 +115,12 @@ export class ActionPoller {
       const now = this.clock.now();
       const isDue = (w: Watch) => w.dueAt - w.intervalMs * EARLY_LOOK_SHARE <= now;
       const due = new Set(this.allWatches().filter(isDue).map((w) => w.actionId));
-      this.seenThisTick.clear();
-      if (due.size > 0) await this.look(due);
+      // Watched actions this tick's answers showed, due or not.
+      const seen = new Set<number>();
+      if (due.size > 0) await this.look(due, seen);
       for (const watch of this.allWatches()) {
         // Seen on a page read for others: looking again at its old time would cost another tick, often a deep one, seconds later.
-        if (!isDue(watch) && !this.seenThisTick.has(watch.actionId)) continue;
+        if (!isDue(watch) && !seen.has(watch.actionId)) continue;
         watch.intervalMs = nextPollInterval(watch.intervalMs, { minMs: watch.minIntervalMs, maxMs: watch.maxIntervalMs });
         watch.dueAt = this.clock.now() + watch.intervalMs;
       }
@@ -132,7 +131,7 @@ export class ActionPoller {
   }
 
   /** Fetches news of the `due` actions (and of any other watched action that shows up on the way). */
-  private async look(due: Set<number>): Promise<void> {
+  private async look(due: Set<number>, seen: Set<number>): Promise<void> {
     const missing = new Set(due);
     let page = 1;
     try {
@@ -141,7 +140,7 @@ export class ActionPoller {
         const result = await this.request((signal) => this.client.listActions({ page, perPage: PER_PAGE }, { watch: true, signal }));
         for (const action of result.actions) {
           missing.delete(action.id);
-          this.deliver(action);
+          this.deliver(action, seen);
         }
         hasNext = result.hasNext;
         // Newest first: a missing action newer than this page's oldest is not further down.
@@ -152,12 +151,12 @@ export class ActionPoller {
       this.failOnPermanent(error, due);
       return;
     }
-    await Promise.all([...missing].map((id) => this.lookOne(id)));
+    await Promise.all([...missing].map((id) => this.lookOne(id, seen)));
   }
 
-  private async lookOne(id: number): Promise<void> {
+  private async lookOne(id: number, seen: Set<number>): Promise<void> {
     try {
-      this.deliver(await this.request((signal) => this.client.getAction(id, { watch: true, signal })));
+      this.deliver(await this.request((signal) => this.client.getAction(id, { watch: true, signal })), seen);
     } catch (error) {
       this.failOnPermanent(error, new Set([id]));
     }
@@ -174,8 +173,8 @@ export class ActionPoller {
     }
   }
 
-  private deliver(action: Action): void {
-    if (this.watches.has(action.id)) this.seenThisTick.add(action.id);
+  private deliver(action: Action, seen: Set<number>): void {
+    if (this.watches.has(action.id)) seen.add(action.id);
     for (const watch of [...(this.watches.get(action.id) ?? [])]) watch.observe(action);
   }
 
