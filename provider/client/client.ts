@@ -34,6 +34,11 @@ const MAX_ACTION_POSTS = 3;
 /** See ClientOptions.firstAnswerNoticeMs. */
 const FIRST_ANSWER_NOTICE_MS = 10_000;
 
+/** Which page of a collection to read, and how many items a page holds. */
+type PageRequest = { page: number; perPage: number };
+/** One page's items, the collection's size, and whether a page follows. */
+type Page<T> = { items: T[]; total: number; hasNext: boolean };
+
 interface RequestInit {
   body?: unknown;
   signal?: AbortSignal;
@@ -105,11 +110,9 @@ export class DigitalOceanClient {
   }
 
   /** One page of the account's own images (snapshots, custom images and, as far as DigitalOcean lists them, backups). */
-  async listPrivateImages(page: { page: number; perPage: number }, o?: CallOptions): Promise<{ images: Image[]; total: number; hasNext: boolean }> {
-    const params = new URLSearchParams({ private: "true", page: String(page.page), per_page: String(page.perPage) });
-    const result = await this.json("GET", this.url(`/v2/images?${params}`), pageOf("images", isImage), { signal: o?.signal, slot: o?.slot });
-    const total = result.meta?.total ?? result.items.length;
-    return { images: result.items, total, hasNext: hasPageAfter(result, page.page, page.perPage, total) };
+  async listPrivateImages(page: PageRequest, o?: CallOptions): Promise<{ images: Image[]; total: number; hasNext: boolean }> {
+    const { items, total, hasNext } = await this.onePage("/v2/images", { private: "true" }, page, "images", isImage, { signal: o?.signal, slot: o?.slot });
+    return { images: items, total, hasNext };
   }
 
   /**
@@ -136,8 +139,7 @@ export class DigitalOceanClient {
    * answers with a page of images. Throws what the call failed with.
    */
   async checkAccess(o?: CallOptions): Promise<void> {
-    const params = new URLSearchParams({ private: "true", per_page: "1" });
-    await this.json("GET", this.url(`/v2/images?${params}`), pageOf("images", isImage), { signal: o?.signal });
+    await this.listPrivateImages({ page: 1, perPage: 1 }, { signal: o?.signal });
   }
 
   /** Renames or re-describes an image. */
@@ -178,11 +180,9 @@ export class DigitalOceanClient {
   }
 
   /** One page of every action on the account, newest first. */
-  async listActions(page: { page: number; perPage: number }, o?: CallOptions): Promise<{ actions: Action[]; total: number; hasNext: boolean }> {
-    const params = new URLSearchParams({ page: String(page.page), per_page: String(page.perPage) });
-    const result = await this.json("GET", this.url(`/v2/actions?${params}`), pageOf("actions", isAction), { signal: o?.signal, priority: priorityOf(o), slot: o?.slot });
-    const total = result.meta?.total ?? result.items.length;
-    return { actions: result.items, total, hasNext: hasPageAfter(result, page.page, page.perPage, total) };
+  async listActions(page: PageRequest, o?: CallOptions): Promise<{ actions: Action[]; total: number; hasNext: boolean }> {
+    const { items, total, hasNext } = await this.onePage("/v2/actions", {}, page, "actions", isAction, { signal: o?.signal, priority: priorityOf(o), slot: o?.slot });
+    return { actions: items, total, hasNext };
   }
 
   /** One action by id. */
@@ -240,6 +240,14 @@ export class DigitalOceanClient {
   /** The request target for an API path: the endpoint's base path (if any) in front. */
   private url(path: string): string {
     return `${this.basePath}${path}`;
+  }
+
+  /** One page of the collection at `path`. */
+  private async onePage<T>(path: string, filter: Record<string, string>, page: PageRequest, key: string, isItem: (v: unknown) => v is T, init: RequestInit): Promise<Page<T>> {
+    const params = new URLSearchParams({ ...filter, page: String(page.page), per_page: String(page.perPage) });
+    const result = await this.json("GET", this.url(`${path}?${params}`), pageOf(key, isItem), init);
+    const total = result.meta?.total ?? result.items.length;
+    return { items: result.items, total, hasNext: hasPageAfter(result, page.page, page.perPage, total) };
   }
 
   /** Every `key` item of the collection at `path`, in pages of the largest size. */
