@@ -33,6 +33,8 @@ export interface EngineAccount {
   writes(): string[];
   /** Requests on `route` (a template such as `POST /v2/images/:id/actions`). */
   count(route: string): number;
+  /** Empties the simulator's request log and the provider's log, so a test sees only its own. */
+  resetLogs(): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,10 @@ export async function startEngineAccount(options: { env?: Record<string, string>
       config,
       writes: () => writesOf(sim.requests()),
       count: (route) => sim.requests().filter((r) => r.route === route).length,
+      resetLogs: () => {
+        sim.resetRequests();
+        running.clearLogs();
+      },
       close: async () => {
         await running.close();
         await sim.close();

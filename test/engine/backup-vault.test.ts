@@ -35,10 +35,7 @@ afterAll(async () => {
   await account?.close();
 });
 
-beforeEach(() => {
-  account.sim.resetRequests();
-  account.server.clearLogs();
-});
+beforeEach(() => account.resetLogs());
 
 interface Policy {
   key: string;

@@ -32,10 +32,7 @@ afterAll(async () => {
   await account?.close();
 });
 
-beforeEach(() => {
-  account.sim.resetRequests();
-  account.server.clearLogs();
-});
+beforeEach(() => account.resetLogs());
 
 /** The drift job: refresh a copy of the state (a preview saves nothing), then plan. Returns every step that is not "same". */
 async function driftCheck(): Promise<string[]> {

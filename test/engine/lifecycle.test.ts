@@ -34,10 +34,7 @@ function newStack(): EngineStack {
   return stack;
 }
 
-beforeEach(() => {
-  account.sim.resetRequests();
-  account.server.clearLogs();
-});
+beforeEach(() => account.resetLogs());
 
 afterEach(() => {
   for (const stack of stacks) held.push(JSON.stringify([...stack.state.values()]));

@@ -37,9 +37,8 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  account.sim.resetRequests();
+  account.resetLogs();
   previewer.clearLogs();
-  account.server.clearLogs();
 });
 
 interface Review {
