@@ -24,13 +24,9 @@ export async function findCompleted(session: AccountSession, imageId: number, re
   return newestMatching(await listImageActions(session, imageId), request, "completed");
 }
 
-/** The newest action on the image that does what `request` asks and is still running, if any. */
-export async function findInFlight(session: AccountSession, imageId: number, request: ImageActionRequest): Promise<Action | undefined> {
-  return newestMatching((await session.inFlight.actionsOf(imageId)).actions, request, "in-progress");
-}
-
 /**
- * Starts `request` on the image unless the same action is already in flight.
+ * Starts `request` on the image unless the same action is already in flight,
+ * or is a convert that completed since the caller read the image as a backup.
  * `known` is what `session.inFlight` answered for the image when the caller just
  * asked (one answer serves every region of a copy). A 422 is DigitalOcean's answer to an impossible
  * action (a backup already converted, a region the image already has); the bundled
@@ -68,10 +64,12 @@ function ongoingKey(imageId: number, request: ImageActionRequest): string {
 }
 
 async function startOrJoinAtDigitalOcean(session: AccountSession, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
-  const inFlight = newestMatching(known ?? (await session.inFlight.actionsOf(imageId)).actions, request, "in-progress");
-  if (inFlight) {
-    log(`${describeRequest(imageId, request)}: joining action ${inFlight.id} already in progress`);
-    return inFlight;
+  const seen = known ?? (await session.inFlight.actionsOf(imageId)).actions;
+  const joinable = newestMatching(seen, request, "in-progress") ?? convertCompletedSinceRead(seen, request);
+  if (joinable) {
+    const when = joinable.status === "in-progress" ? "already in progress" : "completed since the image was read";
+    log(`${describeRequest(imageId, request)}: joining action ${joinable.id} ${when}`);
+    return joinable;
   }
   try {
     const action = await session.client.startImageAction(imageId, request);
@@ -90,6 +88,16 @@ async function startOrJoinAtDigitalOcean(session: AccountSession, imageId: numbe
     log(`${describeRequest(imageId, request)}: joining action ${raced.id} started concurrently elsewhere`);
     return raced;
   }
+}
+
+/**
+ * A completed convert among actions read after the image was read as a backup: it completed in
+ * between, and the image is a snapshot for good, so DigitalOcean would refuse a second convert.
+ * Transfers are not judged this way: that an image keeps the regions of its completed transfers
+ * is not documented, so a transfer POST goes out and a 422 for it is resolved by listing the actions.
+ */
+export function convertCompletedSinceRead(actions: readonly Action[], request: ImageActionRequest): Action | undefined {
+  return request.type === "convert" ? newestMatching(actions, request, "completed") : undefined;
 }
 
 /** Waits for the action to complete, logging progress for long waits. */

@@ -3,7 +3,8 @@ import { ApiError } from "../client/errors";
 import { DigitalOceanError } from "../errors";
 import type { Image, ImageActionRequest } from "../api/types";
 import type { AccountSession } from "../session";
-import { describeRequest, findCompleted, findInFlight, startOrJoin, waitLogged } from "./actions";
+import { newestMatching } from "../client/policy/action-match";
+import { convertCompletedSinceRead, describeRequest, findCompleted, startOrJoin, waitLogged } from "./actions";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import { confirmNotFound, imageOrGone, type ImageEvidence } from "./images";
 import type { Log } from "./progress";
@@ -100,29 +101,33 @@ export async function readSnapshot(session: AccountSession, snapshotId: number, 
 /**
  * Deletes the snapshot; an image already gone, or a backup never converted, leaves nothing to do.
  * A convert still in flight is waited for first: deleted before it finished, the backup would
- * become a snapshot afterwards that no stack records, billed until someone notices.
+ * become a snapshot afterwards that no stack records, billed until someone notices. One that
+ * completed since the image was read has made the snapshot, which is deleted.
  */
 export async function deleteSnapshot(session: AccountSession, snapshotId: number, waitTimeoutSeconds: number, log: Log, evidence?: ImageEvidence): Promise<void> {
   let image = await imageOrGone(session, snapshotId, evidence);
   if (image?.type === "backup") {
-    const converting = await findInFlight(session, snapshotId, CONVERT);
-    if (!converting) {
+    const { actions } = await session.inFlight.actionsOf(snapshotId);
+    const convert = newestMatching(actions, CONVERT, "in-progress") ?? convertCompletedSinceRead(actions, CONVERT);
+    if (!convert) {
       log(`image ${snapshotId} is still a backup (its convert never completed); DigitalOcean expires backups itself, nothing deleted`);
       return;
     }
-    log(`${describeRequest(snapshotId, CONVERT)}: action ${converting.id} is still running; waiting for it before deleting the snapshot it makes`);
-    try {
-      await waitLogged(session, converting, snapshotId, CONVERT, waitTimeoutSeconds, log);
-    } catch (error) {
-      if (error instanceof ActionErroredError) return;
-      if (!(error instanceof ActionTimeoutError)) throw error;
-      throw new DigitalOceanError(
-        `cannot delete snapshot ${snapshotId} yet: its convert (action ${converting.id}) was still running after ${waitTimeoutSeconds} s, ` +
-          `and deleting the backup now would leave the snapshot it makes behind. Run the delete again once the convert has finished`,
-        { cause: error },
-      );
+    if (convert.status === "in-progress") {
+      log(`${describeRequest(snapshotId, CONVERT)}: action ${convert.id} is still running; waiting for it before deleting the snapshot it makes`);
+      try {
+        await waitLogged(session, convert, snapshotId, CONVERT, waitTimeoutSeconds, log);
+      } catch (error) {
+        if (error instanceof ActionErroredError) return;
+        if (!(error instanceof ActionTimeoutError)) throw error;
+        throw new DigitalOceanError(
+          `cannot delete snapshot ${snapshotId} yet: its convert (action ${convert.id}) was still running after ${waitTimeoutSeconds} s, ` +
+            `and deleting the backup now would leave the snapshot it makes behind. Run the delete again once the convert has finished`,
+          { cause: error },
+        );
+      }
     }
-    image = await imageOrGone(session, snapshotId, { actionIds: [converting.id] });
+    image = await imageOrGone(session, snapshotId, { actionIds: [convert.id] });
   }
   if (!image) return;
   try {
