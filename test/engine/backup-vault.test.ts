@@ -277,14 +277,18 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
     });
     expect(writes()).toEqual([actionPost(backup)]);
     expect(snapshots()).toEqual([GOLDEN, HAND, `${w3.snapshotId} web-W3 ams3,nyc3,sfo3`]);
-    account.simClock.resume();
+    // Left paused: the next up finds this convert still running, however long this machine took.
   });
 
-  it("the next up resumes W4 with the same backup, though a newer one exists, and no second convert", async () => {
+  it("the next up joins W4's convert still running, with the same backup though a newer one exists, and starts no second one", async () => {
     const pending = (vault().outputs.pending as { backupId: number }).backupId;
     const newer = nightlyBackup(account.sim, 24);
+    const [convert] = account.sim.state.listActions(pending);
 
-    const { ops, result } = await up(stack, { key: "W4", keep: 1, regions: ["ams3", "sfo3"] });
+    const finishing = up(stack, { key: "W4", keep: 1, regions: ["ams3", "sfo3"] });
+    await account.server.waitForLog(`convert of backup ${pending}: joining action ${convert.id} already in progress`);
+    account.simClock.resume();
+    const { ops, result } = await finishing;
 
     expect(ops).toEqual(["update"]);
     expect(vault().initErrors).toBeUndefined();
