@@ -25,8 +25,8 @@ export async function findCompleted(session: AccountSession, imageId: number, re
 }
 
 /**
- * Starts `request` on the image unless the same action is already in flight,
- * or is a convert that completed since the caller read the image as a backup.
+ * Starts `request` on the image unless the same action is already in flight, or
+ * completed since the caller read the image without its result.
  * `known` is what `session.inFlight` answered for the image when the caller just
  * asked (one answer serves every region of a copy). A 422 is DigitalOcean's answer to an impossible
  * action (a backup already converted, a region the image already has); the bundled
@@ -65,7 +65,7 @@ function ongoingKey(imageId: number, request: ImageActionRequest): string {
 
 async function startOrJoinAtDigitalOcean(session: AccountSession, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
   const seen = known ?? (await session.inFlight.actionsOf(imageId)).actions;
-  const joinable = newestMatching(seen, request, "in-progress") ?? convertCompletedSinceRead(seen, request);
+  const joinable = newestMatching(seen, request, "in-progress") ?? completedSinceRead(seen, request);
   if (joinable) {
     const when = joinable.status === "in-progress" ? "already in progress" : "completed since the image was read";
     log(`${describeRequest(imageId, request)}: joining action ${joinable.id} ${when}`);
@@ -91,13 +91,13 @@ async function startOrJoinAtDigitalOcean(session: AccountSession, imageId: numbe
 }
 
 /**
- * A completed convert among actions read after the image was read as a backup: it completed in
- * between, and the image is a snapshot for good, so DigitalOcean would refuse a second convert.
- * Transfers are not judged this way: that an image keeps the regions of its completed transfers
- * is not documented, so a transfer POST goes out and a 422 for it is resolved by listing the actions.
+ * A completed action among those read after the image was read without its result: it completed
+ * in between, and what it did stays done. A converted image never becomes a backup again, and an
+ * image is never removed from one region (only deleting it removes it from all), so DigitalOcean
+ * would refuse the same action again with a 422.
  */
-export function convertCompletedSinceRead(actions: readonly Action[], request: ImageActionRequest): Action | undefined {
-  return request.type === "convert" ? newestMatching(actions, request, "completed") : undefined;
+export function completedSinceRead(actions: readonly Action[], request: ImageActionRequest): Action | undefined {
+  return newestMatching(actions, request, "completed");
 }
 
 /** Waits for the action to complete, logging progress for long waits. */

@@ -4,7 +4,7 @@ import { DigitalOceanError } from "../errors";
 import type { Image, ImageActionRequest } from "../api/types";
 import type { AccountSession } from "../session";
 import { newestMatching } from "../client/policy/action-match";
-import { convertCompletedSinceRead, describeRequest, findCompleted, startOrJoin, waitLogged } from "./actions";
+import { completedSinceRead, describeRequest, findCompleted, startOrJoin, waitLogged } from "./actions";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import { confirmNotFound, imageOrGone, type ImageEvidence } from "./images";
 import type { Log } from "./progress";
@@ -108,7 +108,7 @@ export async function deleteSnapshot(session: AccountSession, snapshotId: number
   let image = await imageOrGone(session, snapshotId, evidence);
   if (image?.type === "backup") {
     const { actions } = await session.inFlight.actionsOf(snapshotId);
-    const convert = newestMatching(actions, CONVERT, "in-progress") ?? convertCompletedSinceRead(actions, CONVERT);
+    const convert = newestMatching(actions, CONVERT, "in-progress") ?? completedSinceRead(actions, CONVERT);
     if (!convert) {
       log(`image ${snapshotId} is still a backup (its convert never completed); DigitalOcean expires backups itself, nothing deleted`);
       return;

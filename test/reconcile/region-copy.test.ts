@@ -3,7 +3,7 @@ import { IncompleteError } from "../../provider/reconcile/errors";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../../provider/reconcile/region-copy";
 import { convergeSnapshot } from "../../provider/reconcile/snapshot";
 import { listImageActions, startOrJoin, waitLogged } from "../../provider/reconcile/actions";
-import { collectingLog, GOLDEN_SNAPSHOT, sessionFor, simulatedAccount, WEB_BACKUPS, type Account } from "../support/account";
+import { actionFinishingAfterNextImageRead, collectingLog, GOLDEN_SNAPSHOT, sessionFor, simulatedAccount, WEB_BACKUPS, type Account } from "../support/account";
 import { until } from "../support/until";
 
 let account: Account;
@@ -54,6 +54,18 @@ describe("convergeRegionCopy", () => {
     const second = await convergeRegionCopy(account.session, spec(["ams3", "sfo3"]), first, () => {});
     expect(account.writes()).toEqual([]);
     expect(second).toEqual(first);
+  });
+
+  it("joins a transfer that completes between the image read and the action list read, with no POST", async () => {
+    const transfer = await actionFinishingAfterNextImageRead(account, GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
+    const { log, lines } = collectingLog();
+
+    const result = await convergeRegionCopy(account.session, spec(["ams3"]), undefined, log);
+
+    expect(account.writes()).toEqual([]);
+    expect(result).toMatchObject<Partial<RegionCopyObservation>>({ availableRegions: ["ams3", "nyc3"], transferredRegions: ["ams3"], actionIds: [transfer.id] });
+    expect(transfers("ams3")).toBe(1);
+    expect(lines).toContain(`transfer of image ${GOLDEN_SNAPSHOT} to ams3: joining action ${transfer.id} completed since the image was read`);
   });
 
   it("joins a transfer already in flight instead of starting another", async () => {

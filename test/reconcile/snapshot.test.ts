@@ -2,9 +2,8 @@ import { request } from "undici";
 import { ApiError } from "../../provider/client/errors";
 import { BackupNotFoundError, IncompleteError } from "../../provider/reconcile/errors";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotAttributes, type SnapshotObservation, type SnapshotSpec } from "../../provider/reconcile/snapshot";
-import type { Action } from "../../provider/api/types";
 import { until } from "../support/until";
-import { collectingLog, sessionFor, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
+import { actionFinishingAfterNextImageRead, collectingLog, sessionFor, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
 
 const WAIT = 3600;
 let account: Account;
@@ -15,25 +14,6 @@ afterEach(() => account.close());
 
 function converts(imageId: number): number {
   return account.sim.state.listActions(imageId).filter((a) => a.type === "convert").length;
-}
-
-/**
- * Starts a convert of `backupId` that is due but held by the paused simulator, and
- * resumes the simulator as soon as the session's next image read has answered: that
- * read sees a backup, and every read after it sees the convert completed.
- */
-async function convertFinishingAfterNextImageRead(backupId: number): Promise<Action> {
-  account.simClock.pause();
-  const action = await account.session.client.startImageAction(backupId, { type: "convert" });
-  await account.sim.clock.sleep(61_000);
-  const read = account.session.images.read.bind(account.session.images);
-  jest.spyOn(account.session.images, "read").mockImplementationOnce(async (id) => {
-    const image = await read(id);
-    account.simClock.resume();
-    return image;
-  });
-  account.sim.resetRequests();
-  return action;
 }
 
 function spec(overrides: BackupChoice & Partial<SnapshotAttributes>): SnapshotSpec {
@@ -102,7 +82,7 @@ describe("convergeSnapshot", () => {
   // Separate processes POSTing at the same instant stay at one action only where the API refuses the
   // duplicate: the simulator's assumption, switched on here (DigitalOcean documents no such refusal).
   it("joins a convert that completes between the image read and the action list read, with no POST", async () => {
-    const inFlight = await convertFinishingAfterNextImageRead(WEB_BACKUPS[0]);
+    const inFlight = await actionFinishingAfterNextImageRead(account, WEB_BACKUPS[0], { type: "convert" });
     const { log, lines } = collectingLog();
 
     const result = await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[0] }), log);
@@ -228,7 +208,7 @@ describe("readSnapshot and deleteSnapshot", () => {
   });
 
   it("deletes the snapshot made by a convert that completes between the image read and the action list read", async () => {
-    await convertFinishingAfterNextImageRead(WEB_BACKUPS[1]);
+    await actionFinishingAfterNextImageRead(account, WEB_BACKUPS[1], { type: "convert" });
 
     await deleteSnapshot(account.session, WEB_BACKUPS[1], WAIT, () => {});
 

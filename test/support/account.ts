@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { DigitalOceanClient } from "../../provider/client/client";
 import { scaledClock } from "../../provider/clock";
 import { createSession, type AccountSession } from "../../provider/session";
+import type { Action, ImageActionRequest } from "../../provider/api/types";
 import { startSimulator, type RequestLogEntry, type SeedData, type Simulator, type SimulatorOptions } from "../../provider/simulator";
 import { PausableClock } from "./pausable-clock";
 
@@ -14,6 +15,8 @@ export const GOLDEN_SNAPSHOT = 100000010;
 
 /** A thousand times faster than DigitalOcean: a 60 s convert takes 60 ms. */
 export const TIME_SCALE = 0.001;
+/** Longer than the simulator's default convert (60 s) and transfer (120 s), which do not depend on the image's size. */
+const LONGEST_SIMULATED_ACTION_MS = 121_000;
 
 export interface Account {
   sim: Simulator;
@@ -48,6 +51,27 @@ export async function simulatedAccount(
 export function sessionFor(sim: Simulator): AccountSession {
   const clock = scaledClock(sim.clock.scale);
   return createSession(new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock }), clock);
+}
+
+/**
+ * Starts `request` on the image, due at once but held by the paused simulator, and
+ * resumes the simulator as soon as the session's next image read has answered: that
+ * read sees the image without the action's result, and every read after it sees the
+ * action completed.
+ */
+export async function actionFinishingAfterNextImageRead(account: Account, imageId: number, request: ImageActionRequest): Promise<Action> {
+  account.simClock.pause();
+  const action = await account.session.client.startImageAction(imageId, request);
+  await account.sim.clock.sleep(LONGEST_SIMULATED_ACTION_MS);
+  const { images } = account.session;
+  const read = images.read.bind(images);
+  jest.spyOn(images, "read").mockImplementationOnce(async (id) => {
+    const image = await read(id);
+    account.simClock.resume();
+    return image;
+  });
+  account.sim.resetRequests();
+  return action;
 }
 
 /** Messages are collected instead of printed, so tests can assert on them. */
