@@ -86,24 +86,19 @@ const TIGHT_LIMIT = { perMinute: 30, perHour: 5000 };
  */
 const TIGHT_SCALE = 0.005;
 
-/** Each run of consecutive 429s in the simulator's log, with the successes since the previous run. */
-function rateLimitedRuns(log: RequestLogEntry[]): { refused: number; okBefore: number }[] {
-  const runs: { refused: number; okBefore: number }[] = [];
+/** The length of each run of consecutive 429s in the simulator's log. */
+function rateLimitedRuns(log: RequestLogEntry[]): number[] {
+  const runs: number[] = [];
   let refused = 0;
-  let ok = 0;
   for (const entry of log) {
     if (entry.outcome === "rate-limited") {
       refused += 1;
-      continue;
-    }
-    if (refused > 0) {
-      runs.push({ refused, okBefore: ok });
+    } else if (refused > 0) {
+      runs.push(refused);
       refused = 0;
-      ok = 0;
     }
-    ok += 1;
   }
-  if (refused > 0) runs.push({ refused, okBefore: ok });
+  if (refused > 0) runs.push(refused);
   return runs;
 }
 
@@ -130,14 +125,13 @@ it("35 creates at once against a 30/min limit: the first sign the minute is spen
     expect(Object.keys(sim.requestCounts().byOutcome).sort()).toEqual(["ok", "rate-limited"]);
     const runs = rateLimitedRuns(sim.requests());
     expect(runs.length).toBeGreaterThanOrEqual(2);
-    // One limiter hears the answer that says the minute is spent and holds every
-    // resource's requests: a run of 429s is only what was in flight by then (each
-    // of the other slots yields at most one: its own request, or one started on
-    // its answer), and nothing more goes out until the minute has passed, so 30
-    // succeed before the next run. Limiters per resource each learn on their own:
-    // runs as long as the resources waiting, and retries after each pause that
-    // collide after a few successes.
-    expect(runs.filter((run) => run.refused > MAX_IN_FLIGHT - 1 || run.okBefore < TIGHT_LIMIT.perMinute)).toEqual([]);
+    // One limiter hears the first 429 and holds every resource's requests until its retry-after
+    // has passed, so a run of 429s is only what was already in flight when that answer came back:
+    // at most MAX_IN_FLIGHT, however slow the machine. Limiters per resource would each learn on
+    // their own, in runs as long as the resources still sending (up to all 35). How many succeed
+    // between runs is not asserted: it depends on how the last minute's requests were spread in time.
+    expect(MAX_IN_FLIGHT).toBeLessThan(resources.length);
+    expect(runs.filter((refused) => refused > MAX_IN_FLIGHT)).toEqual([]);
   } finally {
     await server?.close();
     await sim.close();
