@@ -69,12 +69,22 @@ describe("convergeRegionCopy", () => {
   });
 
   it("joins a transfer already in flight instead of starting another", async () => {
-    const inFlight = await account.session.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
-    account.sim.resetRequests();
-    const result = await convergeRegionCopy(account.session, spec(["ams3"]), undefined, () => {});
-    expect(account.writes()).toEqual([]);
-    expect(result.actionIds).toEqual([inFlight.id]);
-    expect(transfers("ams3")).toBe(1);
+    // Paused until the run has found the transfer in progress, however long that takes.
+    account.simClock.pause();
+    try {
+      const inFlight = await account.session.client.startImageAction(GOLDEN_SNAPSHOT, { type: "transfer", region: "ams3" });
+      account.sim.resetRequests();
+      const { log, lines } = collectingLog();
+      const converging = convergeRegionCopy(account.session, spec(["ams3"]), undefined, log);
+      await until(() => lines.includes(`transfer of image ${GOLDEN_SNAPSHOT} to ams3: joining action ${inFlight.id} already in progress`), "the run to join the transfer");
+      account.simClock.resume();
+      const result = await converging;
+      expect(account.writes()).toEqual([]);
+      expect(result.actionIds).toEqual([inFlight.id]);
+      expect(transfers("ams3")).toBe(1);
+    } finally {
+      account.simClock.resume();
+    }
   });
 
   // Separate processes POSTing at the same instant stay at one action only where the API refuses the
@@ -144,23 +154,29 @@ describe("convergeRegionCopy", () => {
   });
 
   it("keeps the record of completed transfers when another errors and reading the image back fails", async () => {
-    // 500 GB: the transfers run over ten minutes of clock (over half a real second), time to break the read-back.
-    const big = account.sim.state.addImage({ name: "big", type: "snapshot", regions: ["nyc3"], size_gigabytes: 500 }).id;
-    account.sim.state.failNextAction(big);
-    const attempt = convergeRegionCopy(account.session, { imageId: big, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
-    await until(() => account.sim.state.listActions(big).length === 2, "both transfers to start");
-    account.sim.setFaults({ serverErrorRate: 1, routes: ["GET /v2/images/:id"] });
+    const image = account.sim.state.addImage({ name: "dr-source", type: "snapshot", regions: ["nyc3"] }).id;
+    account.sim.state.failNextAction(image);
+    // Paused until the read-back is broken, so both transfers are still running when it breaks however slow the machine.
+    account.simClock.pause();
+    try {
+      const attempt = convergeRegionCopy(account.session, { imageId: image, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
+      await until(() => account.sim.state.listActions(image).length === 2, "both transfers to start");
+      account.sim.setFaults({ serverErrorRate: 1, routes: ["GET /v2/images/:id"] });
+      account.simClock.resume();
 
-    const error = (await attempt.catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
+      const error = (await attempt.catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
 
-    account.sim.setFaults({});
-    expect(error).toBeInstanceOf(IncompleteError);
-    const completed = account.sim.state.listActions(big).find((a) => a.status === "completed")!;
-    expect(error.state).toMatchObject({ imageId: big, transferredRegions: [completed.region_slug], availableRegions: [completed.region_slug, "nyc3"].sort() });
-    expect(account.sim.requests().filter((r) => r.route === "GET /v2/images/:id" && r.status === 500).length).toBeGreaterThan(0);
-    const done = await convergeRegionCopy(account.session, { imageId: big, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 3600 }, error.state, () => {});
-    expect(done).toMatchObject({ availableRegions: ["ams3", "nyc3", "sfo3"], transferredRegions: ["ams3", "sfo3"] });
-    expect(account.sim.state.listActions(big)).toHaveLength(3);
+      account.sim.setFaults({});
+      expect(error).toBeInstanceOf(IncompleteError);
+      const completed = account.sim.state.listActions(image).find((a) => a.status === "completed")!;
+      expect(error.state).toMatchObject({ imageId: image, transferredRegions: [completed.region_slug], availableRegions: [completed.region_slug, "nyc3"].sort() });
+      expect(account.sim.requests().filter((r) => r.route === "GET /v2/images/:id" && r.status === 500).length).toBeGreaterThan(0);
+      const done = await convergeRegionCopy(account.session, { imageId: image, regions: ["ams3", "sfo3"], waitTimeoutSeconds: 3600 }, error.state, () => {});
+      expect(done).toMatchObject({ availableRegions: ["ams3", "nyc3", "sfo3"], transferredRegions: ["ams3", "sfo3"] });
+      expect(account.sim.state.listActions(image)).toHaveLength(3);
+    } finally {
+      account.simClock.resume();
+    }
   });
 });
 
@@ -196,16 +212,22 @@ describe("two resources of one run asking for the same copy", () => {
 
     // A resource reads the image's actions (only the errored one), another starts the retry, then the
     // resource that joined the errored action finishes waiting for it.
-    const readBeforeRetry = await listImageActions(account.session, GOLDEN_SNAPSHOT);
-    const retry = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {});
-    await expect(waitLogged(account.session, joined, GOLDEN_SNAPSHOT, request, 3600, () => {})).rejects.toThrow(/ended errored/);
+    // Paused from before the retry starts, so it is still in progress at the end however slow the machine.
+    account.simClock.pause();
+    try {
+      const readBeforeRetry = await listImageActions(account.session, GOLDEN_SNAPSHOT);
+      const retry = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {});
+      await expect(waitLogged(account.session, joined, GOLDEN_SNAPSHOT, request, 3600, () => {})).rejects.toThrow(/ended errored/);
 
-    const late = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {}, readBeforeRetry);
-    expect(late.id).toBe(retry.id);
-    expect(account.sim.state.listActions(GOLDEN_SNAPSHOT).map((a) => [a.id, a.status])).toEqual([
-      [retry.id, "in-progress"],
-      [errored.id, "errored"],
-    ]);
+      const late = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {}, readBeforeRetry);
+      expect(late.id).toBe(retry.id);
+      expect(account.sim.state.listActions(GOLDEN_SNAPSHOT).map((a) => [a.id, a.status])).toEqual([
+        [retry.id, "in-progress"],
+        [errored.id, "errored"],
+      ]);
+    } finally {
+      account.simClock.resume();
+    }
   });
 
   it("and two keeping the same backup start one convert", async () => {
@@ -223,10 +245,17 @@ describe("an errored transfer", () => {
     expect(error.message).not.toContain("..");
     expect(error.message).toContain("Run `pulumi up` again to retry the failed regions");
 
-    const transfer = convergeRegionCopy(account.session, { imageId: GOLDEN_SNAPSHOT, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
-    await until(() => account.sim.state.listActions(GOLDEN_SNAPSHOT).some((a) => a.status === "in-progress"), "the second transfer to start");
-    await account.session.client.deleteImage(GOLDEN_SNAPSHOT);
-    await expect(transfer).rejects.toThrow(/was deleted while it was being transferred, so there is nothing left to copy/);
+    // Paused until the image is deleted, so the deletion lands while the second transfer is still running.
+    account.simClock.pause();
+    try {
+      const transfer = convergeRegionCopy(account.session, { imageId: GOLDEN_SNAPSHOT, regions: ["ams3"], waitTimeoutSeconds: 3600 }, undefined, () => {});
+      await until(() => account.sim.state.listActions(GOLDEN_SNAPSHOT).some((a) => a.status === "in-progress"), "the second transfer to start");
+      await account.session.client.deleteImage(GOLDEN_SNAPSHOT);
+      account.simClock.resume();
+      await expect(transfer).rejects.toThrow(/was deleted while it was being transferred, so there is nothing left to copy/);
+    } finally {
+      account.simClock.resume();
+    }
   });
 
   it("whose region the image has all the same, copied by another pipeline meanwhile, is recorded as copied", async () => {

@@ -191,20 +191,26 @@ describe("readSnapshot and deleteSnapshot", () => {
   });
 
   it("waits for a convert still in flight, then deletes the snapshot it made", async () => {
+    // Paused until the delete has found the convert running, however slow the machine.
     account.simClock.pause();
-    const timedOut = await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {}).catch((e: unknown) => e);
-    expect(timedOut).toBeInstanceOf(IncompleteError);
-    expect(account.sim.state.imageView(WEB_BACKUPS[2])?.type).toBe("backup");
-    account.sim.resetRequests();
-    account.simClock.resume();
-    const { log, lines } = collectingLog();
+    try {
+      const timedOut = await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[2], waitTimeoutSeconds: 10 }), () => {}).catch((e: unknown) => e);
+      expect(timedOut).toBeInstanceOf(IncompleteError);
+      expect(account.sim.state.imageView(WEB_BACKUPS[2])?.type).toBe("backup");
+      account.sim.resetRequests();
+      const { log, lines } = collectingLog();
 
-    await deleteSnapshot(account.session, WEB_BACKUPS[2], WAIT, log);
+      const deleting = deleteSnapshot(account.session, WEB_BACKUPS[2], WAIT, log);
+      await until(() => lines.some((line) => line.includes("still running; waiting for it before deleting")), "the delete to wait for the convert");
+      account.simClock.resume();
+      await deleting;
 
-    expect(account.sim.state.imageView(WEB_BACKUPS[2])).toBeUndefined();
-    expect(account.writes().map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /v2/images/${WEB_BACKUPS[2]}`]);
-    expect(converts(WEB_BACKUPS[2])).toBe(1);
-    expect(lines.join("\n")).toMatch(/still running; waiting for it before deleting/);
+      expect(account.sim.state.imageView(WEB_BACKUPS[2])).toBeUndefined();
+      expect(account.writes().map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /v2/images/${WEB_BACKUPS[2]}`]);
+      expect(converts(WEB_BACKUPS[2])).toBe(1);
+    } finally {
+      account.simClock.resume();
+    }
   });
 
   it("deletes the snapshot made by a convert that completes between the image read and the action list read", async () => {
