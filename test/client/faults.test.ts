@@ -85,8 +85,9 @@ test("a request timeout (simulator latency over the per-request timeout) is retr
 
 test("an endpoint that has never answered is not retried on a timeout: the error comes after one attempt and names it", async () => {
   await client.close();
-  client = clientFor(sim, { requestTimeoutMs: 5_000 });
-  sim.setFaults({ latencyMs: 30_000 });
+  // A real second for the attempt to reach the simulator, so it is seen there once however loaded the machine; ten times that of latency times it out.
+  client = clientFor(sim, { requestTimeoutMs: 1_000_000 });
+  sim.setFaults({ latencyMs: 10_000_000 });
   const error = await client.getImage(SNAPSHOT).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(RequestTimeoutError);
   expect((error as Error).message).toContain(`waiting for ${sim.url} (the configured endpoint) to answer GET /v2/images/${SNAPSHOT}`);
