@@ -4,6 +4,7 @@
  * provider processes declaring the same copies at the same time.
  */
 import { ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
+import { MAX_WAIT_SECONDS } from "../../provider/inputs/rules";
 import type { Simulator } from "../../provider/simulator";
 import { capture } from "../engine/capture";
 import type { DynamicProviderServer } from "../engine/server";
@@ -21,38 +22,40 @@ afterEach(async () => {
 it("a provider killed with converts and transfers in flight: the next run joins every one of them and POSTs nothing", async () => {
   const snapshots = snapshotIds(6);
   const backups = backupIds(2, 2);
-  // Slow actions (50 and 55 minutes of DigitalOcean time, 3 s here), held in progress by pausing the
-  // simulator from the kill until the next run has joined each one, however slow the machine.
+  // Slow actions (50 and 55 minutes of DigitalOcean time, 3 s here), held in progress by pausing the simulator
+  // from before the first run until the next run has joined each one, however slow the machine.
   const simClock = new PausableClock(TIME_SCALE);
   sim = await chaosSimulator({ snapshots: 6, droplets: 2, backupsPerDroplet: 2, faults: READ_AND_TAG_FAULTS, actionDurations: { convertMs: 3_000_000, transferMs: 3_300_000 }, clock: simClock });
+  // The longest wait allowed, so that no wait of the first run runs out before the kill, however long starting every action takes.
   const { resources } = await capture(() => {
-    for (const id of snapshots) new ImageRegionCopy(`copy-${id}`, { imageId: id, regions: ["ams3", "sgp1"] });
-    for (const id of backups) new SnapshotFromBackup(`keep-${id}`, { backupId: id });
+    for (const id of snapshots) new ImageRegionCopy(`copy-${id}`, { imageId: id, regions: ["ams3", "sgp1"], waitTimeoutSeconds: MAX_WAIT_SECONDS });
+    for (const id of backups) new SnapshotFromBackup(`keep-${id}`, { backupId: id, waitTimeoutSeconds: MAX_WAIT_SECONDS });
   });
   const expected = snapshots.length * 2 + backups.length;
   const stack = new ParallelStack();
 
   const doomed = await providerFor(sim);
   servers.push(doomed);
-  const firstRun = stack.up(doomed, resources).catch((e: unknown) => e);
-  await until(() => sim.state.listActions().length === expected, `${expected} actions to start`);
-  simClock.pause();
-  process.kill(doomed.pid, "SIGKILL");
-  const killedAtSeq = Math.max(0, ...sim.requests().map((r) => r.seq));
-  const inFlight = sim.state.listActions().filter((a) => a.status === "in-progress");
-  expect(inFlight).toHaveLength(expected);
+  const { inFlight, killedAtSeq, secondRun } = await simClock.paused(async () => {
+    const firstRun = stack.up(doomed, resources).catch((e: unknown) => e);
+    await until(() => sim.state.listActions().length === expected, `${expected} actions to start`);
+    process.kill(doomed.pid, "SIGKILL");
+    const killedAtSeq = Math.max(0, ...sim.requests().map((r) => r.seq));
+    const inFlight = sim.state.listActions().filter((a) => a.status === "in-progress");
+    expect(inFlight).toHaveLength(expected);
 
-  const outcomes = await firstRun;
-  expect(outcomes).toBeInstanceOf(Map);
-  expect([...(outcomes as Map<string, { ok: boolean }>).values()].every((o) => !o.ok)).toBe(true);
-  // The engine never heard back, so nothing is in state: the next `pulumi up` creates all of them again.
-  expect(stack.state.size).toBe(0);
+    const outcomes = await firstRun;
+    expect(outcomes).toBeInstanceOf(Map);
+    expect([...(outcomes as Map<string, { ok: boolean }>).values()].every((o) => !o.ok)).toBe(true);
+    // The engine never heard back, so nothing is in state: the next `pulumi up` creates all of them again.
+    expect(stack.state.size).toBe(0);
 
-  const next = await providerFor(sim);
-  servers.push(next);
-  const secondRun = stack.up(next, resources);
-  for (const action of inFlight) await next.waitForLog(`joining action ${action.id} `).catch(() => Promise.reject(new Error(`not joined: ${action.id}\n${next.logs().stdout}`)));
-  simClock.resume();
+    const next = await providerFor(sim);
+    servers.push(next);
+    const secondRun = stack.up(next, resources);
+    for (const action of inFlight) await next.waitForLog(`joining action ${action.id} `).catch(() => Promise.reject(new Error(`not joined: ${action.id}\n${next.logs().stdout}`)));
+    return { inFlight, killedAtSeq, secondRun };
+  });
   const second = await secondRun;
   expect([...second.values()].filter((o) => !o.ok)).toEqual([]);
 

@@ -70,11 +70,12 @@ test("an idempotent request gives up after a bounded number of attempts and name
 
 test("a request timeout (simulator latency over the per-request timeout) is retried once the endpoint has answered", async () => {
   await client.close();
-  // 0.2 real seconds per attempt: the warm-up call must not time out on a loaded machine.
-  client = clientFor(sim, { requestTimeoutMs: 200_000 });
+  // A real second per attempt, ample for the warm-up call on a loaded machine (a first call is not retried on a timeout);
+  // the held call's latency is ten times that, so its first attempt times out however the timers run.
+  client = clientFor(sim, { requestTimeoutMs: 1_000_000 });
   await client.listRegions();
   sim.resetRequests();
-  sim.setFaults({ latencyMs: 600_000, routes: ["GET /v2/images/:id"] });
+  sim.setFaults({ latencyMs: 10_000_000, routes: ["GET /v2/images/:id"] });
   const pending = client.getImage(SNAPSHOT);
   while (sim.requests().length < 1) await new Promise((r) => setTimeout(r, 1));
   sim.setFaults({});
@@ -84,8 +85,9 @@ test("a request timeout (simulator latency over the per-request timeout) is retr
 
 test("an endpoint that has never answered is not retried on a timeout: the error comes after one attempt and names it", async () => {
   await client.close();
-  client = clientFor(sim, { requestTimeoutMs: 5_000 });
-  sim.setFaults({ latencyMs: 30_000 });
+  // A real second for the attempt to reach the simulator, so it is seen there once however loaded the machine; ten times that of latency times it out.
+  client = clientFor(sim, { requestTimeoutMs: 1_000_000 });
+  sim.setFaults({ latencyMs: 10_000_000 });
   const error = await client.getImage(SNAPSHOT).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(RequestTimeoutError);
   expect((error as Error).message).toContain(`waiting for ${sim.url} (the configured endpoint) to answer GET /v2/images/${SNAPSHOT}`);

@@ -6,6 +6,7 @@
  * pipeline relies on when actions outlast a job.
  */
 import { ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
+import { MAX_WAIT_SECONDS } from "../../provider/inputs/rules";
 import { startEngineAccount, TIME_SCALE, type EngineAccount } from "./account";
 import { EngineStack, startDynamicProvider, StepsFailedError, upProgram, type Step } from "./harness";
 import { until } from "../support/until";
@@ -250,7 +251,8 @@ describe("scheduled CI jobs: each ends at waitTimeoutSeconds, the next resumes",
     account.sim.resetRequests();
 
     const polled = until(() => account.sim.requests().some((r) => r.route === "GET /v2/actions"), "job 3 to poll the transfers").then(() => account.simClock.resume());
-    const steps = await job(3600, () => expect(transfers().map((a) => a.status)).toEqual(["in-progress", "in-progress"]));
+    // The longest wait allowed: however long the jobs took, the transfers' remaining 4120 s at most end within it.
+    const steps = await job(MAX_WAIT_SECONDS, () => expect(transfers().map((a) => a.status)).toEqual(["in-progress", "in-progress"])).finally(() => account.simClock.resume());
     await polled;
 
     // The snapshot is updated only because its waitTimeoutSeconds changed, and writes nothing.

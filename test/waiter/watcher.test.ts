@@ -2,10 +2,12 @@ import type { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError } from "../../provider/client/errors";
 import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import type { Action } from "../../provider/api/types";
+import { scaledClock } from "../../provider/clock";
 import type { Simulator } from "../../provider/simulator";
 import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../provider/waiter";
 import { ActionPoller } from "../../provider/waiter/poller";
-import { BACKUPS, clientFor, countingClock, seededSimulator, nextEventLoopTurn, SNAPSHOT } from "../client/helpers";
+import { BACKUPS, clientFor, countingClock, seededSimulator, nextEventLoopTurn, SNAPSHOT, TIME_SCALE } from "../client/helpers";
+import { PausableClock } from "../support/pausable-clock";
 import { until } from "../support/until";
 
 /** The watcher end to end against the simulator; its timing on a clock the test controls is in poller.test.ts. */
@@ -25,12 +27,36 @@ afterEach(async () => {
   await sim.close();
 });
 
+/**
+ * Replaces the simulator with one on a clock the test can pause, and the client
+ * and watcher with ones on their own clock of the same scale: a pause holds the
+ * simulator's actions where they are while the waits and polls go on.
+ */
+async function restartOnPausableClock(scale: number): Promise<PausableClock> {
+  await Promise.all([client.close(), sim.close()]);
+  const simClock = new PausableClock(scale);
+  // The clock replaces seededSimulator's default time scale; the two cannot be given together.
+  sim = await seededSimulator({ timeScale: undefined, clock: simClock });
+  const clock = scaledClock(scale);
+  client = clientFor(sim, { clock, pacer: new RequestPacer(clock) });
+  watcher = new ActionWatcher(new ActionPoller(client, clock));
+  return simClock;
+}
+
 test("resolves with the completed action and reports progress on the way", async () => {
-  const started = await client.startImageAction(BACKUPS[0], { type: "convert" });
+  const simClock = await restartOnPausableClock(TIME_SCALE);
   const progress: { status: string; elapsedMs: number }[] = [];
-  const done = await watcher.waitFor(started, {
-    timeoutMs: 600_000,
-    onProgress: ({ action, elapsedMs }) => progress.push({ status: action.status, elapsedMs }),
+  // Paused from before the convert starts until the first progress report, so that report sees it in progress however slow the first poll.
+  const { started, done } = await simClock.paused(async () => {
+    const started = await client.startImageAction(BACKUPS[0], { type: "convert" });
+    const done = await watcher.waitFor(started, {
+      timeoutMs: 600_000,
+      onProgress: ({ action, elapsedMs }) => {
+        progress.push({ status: action.status, elapsedMs });
+        simClock.resume();
+      },
+    });
+    return { started, done };
   });
   expect(done).toMatchObject({ id: started.id, status: "completed" });
   expect((await client.getImage(BACKUPS[0])).type).toBe("snapshot");
@@ -54,17 +80,17 @@ test("rejects with ActionErroredError naming the action, type, image and region"
 
 test("rejects with ActionTimeoutError at the deadline, saying the action goes on and a re-run resumes", async () => {
   // A finer clock (one real millisecond is 0.1 s) to measure the wait.
-  await Promise.all([client.close(), sim.close()]);
-  sim = await seededSimulator({ timeScale: 0.01 });
-  client = clientFor(sim);
-  watcher = new ActionWatcher(new ActionPoller(client, sim.clock));
-  const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
-  const error = await watcher.waitFor(started, { timeoutMs: 10_000 }).catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(ActionTimeoutError);
-  // Timers may fire up to a real millisecond early.
-  expect((error as ActionTimeoutError).waitedMs).toBeGreaterThanOrEqual(9_800);
-  expect((error as Error).message).toMatch(new RegExp(`action ${started.id} .*after 1\\d s.*goes on at DigitalOcean.*resumes`));
-  expect(sim.state.action(started.id)?.status).toBe("in-progress");
+  const simClock = await restartOnPausableClock(0.01);
+  // Paused, the simulator keeps the transfer in progress however late the deadline fires.
+  await simClock.paused(async () => {
+    const started = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
+    const error = await watcher.waitFor(started, { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ActionTimeoutError);
+    // Timers may fire up to a real millisecond early, and any amount late on a busy machine.
+    expect((error as ActionTimeoutError).waitedMs).toBeGreaterThanOrEqual(9_800);
+    expect((error as Error).message).toMatch(new RegExp(`action ${started.id} .*after (\\d+ min )?\\d+ s.*goes on at DigitalOcean.*resumes`));
+    expect(sim.state.action(started.id)?.status).toBe("in-progress");
+  });
 });
 
 test("an abort signal cancels the wait with its reason, and polling stops", async () => {
