@@ -31,6 +31,8 @@ export interface EngineAccount {
   config: Record<string, string>;
   /** Requests that change something (anything but GET), as `METHOD route`. */
   writes(): string[];
+  /** The same, as `METHOD path`, for tests that tell images apart. */
+  writePaths(): string[];
   /** Requests on `route` (a template such as `POST /v2/images/:id/actions`). */
   count(route: string): number;
   /** Empties the simulator's request log and the provider's log, so a test sees only its own. */
@@ -60,6 +62,7 @@ export async function startEngineAccount(options: { env?: Record<string, string>
       server: running,
       config,
       writes: () => writesOf(sim.requests()),
+      writePaths: () => sim.requests().filter(isWrite).map((r) => `${r.method} ${r.path}`),
       count: (route) => sim.requests().filter((r) => r.route === route).length,
       resetLogs: () => {
         sim.resetRequests();
@@ -78,5 +81,9 @@ export async function startEngineAccount(options: { env?: Record<string, string>
 }
 
 export function writesOf(entries: RequestLogEntry[]): string[] {
-  return entries.filter((r) => r.method !== "GET").map((r) => r.route ?? `${r.method} ${r.path}`);
+  return entries.filter(isWrite).map((r) => r.route ?? `${r.method} ${r.path}`);
+}
+
+function isWrite(entry: RequestLogEntry): boolean {
+  return entry.method !== "GET";
 }

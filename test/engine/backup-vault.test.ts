@@ -97,12 +97,7 @@ function snapshots(): string[] {
 const GOLDEN = `${GOLDEN_SNAPSHOT} web-01 golden 2025-05-30 nyc3`;
 const HAND = `${HAND_CONVERTED} web-01 2025-06-02 nyc3`;
 
-/** Every request that changed something, as "METHOD path", in arrival order. */
-function writes(): string[] {
-  return account.sim.requests()
-    .filter((r) => r.method !== "GET")
-    .map((r) => `${r.method} ${r.path}`);
-}
+const writes = () => account.writePaths();
 
 /** The actions ever run on an image: "convert", "transfer ams3"... */
 function actionsOn(imageId: number): string[] {

@@ -49,7 +49,7 @@ async function repair(): Promise<void> {
   await upProgram(stack, program);
 }
 
-const writes = () => account.sim.requests().filter((r) => r.method !== "GET").map((r) => r.route);
+const writes = () => account.writes();
 
 async function deleteByHand(imageId: number): Promise<void> {
   const deleted = await fetch(`${account.sim.url}/v2/images/${imageId}`, { method: "DELETE", headers: { authorization: `Bearer ${account.sim.token}` } });

@@ -75,12 +75,7 @@ async function review(stack: EngineStack, program: () => unknown): Promise<Revie
   return { plan: steps.map((s) => `${s.op} ${s.name}`), changes, inputs };
 }
 
-/** Every request that changed something, as "METHOD path", in arrival order. */
-function writes(): string[] {
-  return account.sim.requests()
-    .filter((r) => r.method !== "GET")
-    .map((r) => `${r.method} ${r.path}`);
-}
+const writes = () => account.writePaths();
 
 const actionPost = (id: number) => `POST /v2/images/${id}/actions`;
 const deletion = (id: number) => `DELETE /v2/images/${id}`;
