@@ -65,7 +65,7 @@ function ongoingKey(imageId: number, request: ImageActionRequest): string {
 
 async function startOrJoinAtDigitalOcean(session: AccountSession, imageId: number, request: ImageActionRequest, log: Log, known?: readonly Action[]): Promise<Action> {
   const seen = known ?? (await session.inFlight.actionsOf(imageId)).actions;
-  const joinable = newestMatching(seen, request, "in-progress") ?? completedSinceRead(seen, request);
+  const joinable = actionToJoin(seen, request);
   if (joinable) {
     const when = joinable.status === "in-progress" ? "already in progress" : "completed since the image was read";
     log(`${describeRequest(imageId, request)}: joining action ${joinable.id} ${when}`);
@@ -80,10 +80,8 @@ async function startOrJoinAtDigitalOcean(session: AccountSession, imageId: numbe
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 422)) throw error;
     // The other action may already have finished by now: DigitalOcean then refuses
-    // because the work is done ("already available", "not a backup"), so a
-    // completed action of the same kind counts too.
-    const current = await listImageActions(session, imageId);
-    const raced = newestMatching(current, request, "in-progress") ?? newestMatching(current, request, "completed");
+    // because the work is done ("already available", "not a backup").
+    const raced = actionToJoin(await listImageActions(session, imageId), request);
     if (!raced) throw error;
     log(`${describeRequest(imageId, request)}: joining action ${raced.id} started concurrently elsewhere`);
     return raced;
@@ -91,13 +89,13 @@ async function startOrJoinAtDigitalOcean(session: AccountSession, imageId: numbe
 }
 
 /**
- * A completed action among those read after the image was read without its result: it completed
- * in between, and what it did stays done. A converted image never becomes a backup again, and an
- * image is never removed from one region (only deleting it removes it from all), so DigitalOcean
- * would refuse the same action again with a 422.
+ * The action to join instead of starting `request`, among those read after the image was read
+ * without its result: one in progress, or one that completed in between. What a completed one did
+ * stays done: a converted image never becomes a backup again, and an image is never removed from
+ * one region (only deleting it removes it from all), so DigitalOcean would refuse it again with a 422.
  */
-export function completedSinceRead(actions: readonly Action[], request: ImageActionRequest): Action | undefined {
-  return newestMatching(actions, request, "completed");
+export function actionToJoin(actions: readonly Action[], request: ImageActionRequest): Action | undefined {
+  return newestMatching(actions, request, "in-progress") ?? newestMatching(actions, request, "completed");
 }
 
 /** Waits for the action to complete, logging progress for long waits. */

@@ -3,8 +3,7 @@ import { ApiError } from "../client/errors";
 import { DigitalOceanError } from "../errors";
 import type { Image, ImageActionRequest } from "../api/types";
 import type { AccountSession } from "../session";
-import { newestMatching } from "../client/policy/action-match";
-import { completedSinceRead, describeRequest, findCompleted, startOrJoin, waitLogged } from "./actions";
+import { actionToJoin, describeRequest, findCompleted, startOrJoin, waitLogged } from "./actions";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import { confirmNotFound, imageOrGone, type ImageEvidence } from "./images";
 import type { Log } from "./progress";
@@ -108,7 +107,7 @@ export async function deleteSnapshot(session: AccountSession, snapshotId: number
   let image = await imageOrGone(session, snapshotId, evidence);
   if (image?.type === "backup") {
     const { actions } = await session.inFlight.actionsOf(snapshotId);
-    const convert = newestMatching(actions, CONVERT, "in-progress") ?? completedSinceRead(actions, CONVERT);
+    const convert = actionToJoin(actions, CONVERT);
     if (!convert) {
       log(`image ${snapshotId} is still a backup (its convert never completed); DigitalOcean expires backups itself, nothing deleted`);
       return;
