@@ -61,7 +61,7 @@ export async function startEngineAccount(options: { env?: Record<string, string>
       pkg,
       server: running,
       config,
-      writes: () => writesOf(sim.requests()),
+      writes: () => sim.requests().filter(isWrite).map((r) => r.route ?? `${r.method} ${r.path}`),
       writePaths: () => sim.requests().filter(isWrite).map((r) => `${r.method} ${r.path}`),
       count: (route) => sim.requests().filter((r) => r.route === route).length,
       resetLogs: () => {
@@ -78,10 +78,6 @@ export async function startEngineAccount(options: { env?: Record<string, string>
     await sim.close();
     throw err;
   }
-}
-
-export function writesOf(entries: RequestLogEntry[]): string[] {
-  return entries.filter(isWrite).map((r) => r.route ?? `${r.method} ${r.path}`);
 }
 
 function isWrite(entry: RequestLogEntry): boolean {
