@@ -77,7 +77,8 @@ export async function convergeVault(session: AccountSession, spec: VaultSpec, pr
  * A pending generation whose rotation key has since changed: its convert may have finished after
  * its run gave up, so it is kept as the generation it was made for (and retired by `keep` like any
  * other) instead of being forgotten with its snapshot left in the account. A convert still running
- * or ended errored keeps it pending; a backup expired meanwhile drops it.
+ * keeps it pending; one that ended errored is started again while the backup lasts (and keeps it
+ * pending if that one does not finish either); a backup expired meanwhile drops it.
  */
 async function keepOvertakenPending(
   session: AccountSession,
