@@ -62,12 +62,28 @@ async function main(): Promise<void> {
         console.log(`${result.ok ? "PASS" : "FAIL"} ${pm.padEnd(4)} @pulumi/pulumi ${sdk.padEnd(8)} ${result.seconds.toFixed(0)} s (install ${result.installSeconds?.toFixed(0) ?? "-"} s)${result.error ? `\n  ${result.error.replace(/\n/g, "\n  ")}` : ""}`);
       }
     }
+    const installed = results.find((r) => r.ok);
+    if (installed) results.push(typeScriptCell(installed, work));
   } finally {
     if (!values.keep) fs.rmSync(work, { recursive: true, force: true });
   }
   const failed = results.filter((r) => !r.ok);
   console.log(`${results.length - failed.length} of ${results.length} passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   if (failed.length > 0) process.exitCode = 1;
+}
+
+function typeScriptCell(installed: CellResult, work: string): CellResult {
+  const started = Date.now();
+  const cell = { pm: installed.pm, sdk: installed.sdk };
+  try {
+    const versions = typecheckAcrossTypeScript(path.join(work, `${cell.pm}-${cell.sdk}`), work);
+    console.log(`PASS TypeScript ${versions.join(", ")} in the ${cell.pm} program on @pulumi/pulumi ${cell.sdk}`);
+    return { ...cell, ok: true, seconds: (Date.now() - started) / 1000 };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    console.log(`FAIL TypeScript range in the ${cell.pm} program on @pulumi/pulumi ${cell.sdk}\n  ${error.replace(/\n/g, "\n  ")}`);
+    return { ...cell, ok: false, seconds: (Date.now() - started) / 1000, error };
+  }
 }
 
 /** The lowest version the peer range admits: the floor the README promises. */
@@ -243,10 +259,34 @@ function checkOneSdk(dir: string, sdk: string): void {
   if (fromProgram !== fromPackage) throw new Error(`the package resolves @pulumi/pulumi at ${fromPackage}, the program at ${fromProgram}`);
 }
 
-function typecheck(dir: string): void {
-  const tsc = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
-  const result = spawnSync(process.execPath, [tsc, "-p", dir, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`the README's imports do not type-check with Pulumi's template tsconfig:\n${result.stdout}${result.stderr}`);
+function typecheck(dir: string, tsc = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), project = dir): void {
+  const result = spawnSync(process.execPath, [tsc, "-p", project, "--pretty", "false"], { cwd: dir, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`the README's imports do not type-check with ${path.basename(project)}:\n${result.stdout}${result.stderr}`);
+}
+
+/**
+ * The TypeScript releases the README supports, each with the tsconfig a user of
+ * it has: Pulumi's template as it is on 5.x; on 6.x the template's
+ * `moduleResolution: "node"` is deprecated and fails without `ignoreDeprecations`;
+ * 7.x removed it, so a program there resolves modules as Node 16+ does.
+ */
+const TYPESCRIPT_RANGE: { version: string; compilerOptions: Record<string, unknown> }[] = [
+  { version: "5.0.4", compilerOptions: {} },
+  { version: "6.0.3", compilerOptions: { ignoreDeprecations: "6.0" } },
+  { version: "7.0.2", compilerOptions: { module: "node16", moduleResolution: "node16" } },
+];
+
+/** The README's imports type-checked in an installed program by each supported TypeScript release. */
+function typecheckAcrossTypeScript(dir: string, work: string): string[] {
+  const template = JSON.parse(fs.readFileSync(path.join(dir, "tsconfig.json"), "utf8")) as { compilerOptions: Record<string, unknown> };
+  return TYPESCRIPT_RANGE.map(({ version, compilerOptions }) => {
+    const prefix = path.join(work, `typescript-${version}`);
+    run("npm", ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", prefix, `typescript@${version}`], work);
+    const project = path.join(dir, `tsconfig.ts-${version}.json`);
+    fs.writeFileSync(project, JSON.stringify({ ...template, compilerOptions: { ...template.compilerOptions, ...compilerOptions } }, null, 2));
+    typecheck(dir, path.join(prefix, "node_modules", "typescript", "bin", "tsc"), project);
+    return version;
+  });
 }
 
 async function engineRun(dir: string): Promise<void> {
