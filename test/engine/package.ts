@@ -94,8 +94,57 @@ function prepare(options: PrepareOptions): PreparedPackage {
       fs.rmSync(staging, { recursive: true, force: true });
     }
   }
+  // Marks the build as in use, so that pruning by another run leaves it alone.
+  const now = new Date();
+  fs.utimesSync(path.join(dir, ".ready"), now, now);
+  pruneScratch(path.dirname(cacheRoot), dir, now.getTime());
   const pkg = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as { version: string };
   return { dir, packageDir, version: pkg.version };
+}
+
+/**
+ * How long a scratch folder of an older build is kept beside the current one:
+ * long enough for a test run started on that build (another jest invocation in
+ * the same clone) to finish with it, short enough that edits do not pile up
+ * one packed copy each.
+ */
+const SCRATCH_KEPT_MS = 30 * 60_000;
+
+/**
+ * Removes what no run will use again: in `keep`'s clone, the folders of older
+ * builds (and staging folders of runs that died) untouched for
+ * SCRATCH_KEPT_MS; under other keys, the folders of clones that no longer exist
+ * (the install checks clone into temporary folders and delete them).
+ */
+export function pruneScratch(engineRoot: string, keep: string, now: number): void {
+  const ownKey = path.dirname(keep);
+  for (const key of fs.readdirSync(engineRoot)) {
+    const keyDir = path.join(engineRoot, key);
+    if (keyDir === ownKey) {
+      for (const build of fs.readdirSync(keyDir)) {
+        const dir = path.join(keyDir, build);
+        if (dir !== keep && now - lastTouched(dir) > SCRATCH_KEPT_MS) fs.rmSync(dir, { recursive: true, force: true });
+      }
+    } else if (!cloneStillExists(keyDir)) {
+      fs.rmSync(keyDir, { recursive: true, force: true });
+    }
+  }
+}
+
+function lastTouched(dir: string): number {
+  const ready = path.join(dir, ".ready");
+  return fs.statSync(fs.existsSync(ready) ? ready : dir).mtimeMs;
+}
+
+/** A key folder whose finished builds all name a clone that is gone belongs to no clone. */
+function cloneStillExists(keyDir: string): boolean {
+  const clones = fs
+    .readdirSync(keyDir)
+    .map((build) => path.join(keyDir, build, ".ready"))
+    .filter((ready) => fs.existsSync(ready))
+    .map((ready) => fs.readFileSync(ready, "utf8"));
+  // A key with no finished build yet may be another clone's run in progress.
+  return clones.length === 0 || clones.some((clone) => fs.existsSync(clone));
 }
 
 /**

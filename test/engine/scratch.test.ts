@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { preparePackage, REPO_ROOT, scratchIsUsable, scratchRoot } from "./package";
+import { preparePackage, pruneScratch, REPO_ROOT, scratchIsUsable, scratchRoot } from "./package";
 
 let base: string;
 beforeEach(() => {
@@ -57,3 +57,35 @@ it("prepares this clone's package in a usable folder under this clone's key", as
   expect(scratchIsUsable(pkg.dir, REPO_ROOT)).toBe(true);
   expect(fs.realpathSync(path.join(pkg.dir, "node_modules", "@pulumi", "pulumi"))).toBe(fs.realpathSync(path.join(REPO_ROOT, "node_modules", "@pulumi", "pulumi")));
 }, 120_000);
+
+describe("pruning", () => {
+  const HOUR = 60 * 60_000;
+  /** A finished build folder of `repo` under `key`, last written `age` ago. */
+  function build(key: string, name: string, repo: string, age: number, now: number): string {
+    const dir = path.join(base, "engine", key, name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, ".ready"), repo);
+    const when = new Date(now - age);
+    fs.utimesSync(path.join(dir, ".ready"), when, when);
+    return dir;
+  }
+
+  it("removes this clone's older builds once untouched for a while, and keeps the current and recent ones", () => {
+    const now = Date.now();
+    const current = build("mine", "current", base, 2 * HOUR, now);
+    const recent = build("mine", "recent", base, 60_000, now);
+    const old = build("mine", "old", base, 2 * HOUR, now);
+    pruneScratch(path.join(base, "engine"), current, now);
+    expect([fs.existsSync(current), fs.existsSync(recent), fs.existsSync(old)]).toEqual([true, true, false]);
+  });
+
+  it("removes the folders of clones that are gone, whatever their age, and keeps those of clones still there", () => {
+    const now = Date.now();
+    const current = build("mine", "current", base, 0, now);
+    const gone = build("gone", "b1", path.join(base, "deleted-clone"), 0, now);
+    const alive = build("alive", "b1", base, 2 * HOUR, now);
+    pruneScratch(path.join(base, "engine"), current, now);
+    expect(fs.existsSync(path.dirname(gone))).toBe(false);
+    expect(fs.existsSync(alive)).toBe(true);
+  });
+});
