@@ -1,6 +1,6 @@
 /**
  * `npm run test:install-matrix`: the packed package installed the way users
- * install it, with npm, pnpm and yarn, into a program that pins the lowest
+ * install it, with npm, pnpm, yarn 4 and yarn classic, into a program that pins the lowest
  * supported @pulumi/pulumi and into one on the latest, then driven through that
  * program's own dynamic-provider server.
  *
@@ -13,7 +13,7 @@
  * from empty state (the snapshot and the copy adopt, no write), up again (diff none, no request),
  * refresh, a region missing at refresh restored by the next up, and destroy against the simulator.
  *
- *   npm run test:install-matrix                                 # npm, pnpm, yarn x floor, latest
+ *   npm run test:install-matrix                                 # npm, pnpm, yarn, yarn classic x floor, latest
  *   npm run test:install-matrix -- --pm pnpm --sdk 3.200.0      # one cell
  */
 import { spawnSync } from "node:child_process";
@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { loadSeed, startSimulator, type Simulator } from "../provider/simulator";
 import { EngineStack, PACKAGE_NAME, REPO_ROOT, startDynamicProvider, type CapturedResource, type PropertyMap } from "../test/engine/harness";
 
-const PACKAGE_MANAGERS = ["npm", "pnpm", "yarn"] as const;
+const PACKAGE_MANAGERS = ["npm", "pnpm", "yarn", "yarn-classic"] as const;
 type PackageManager = (typeof PACKAGE_MANAGERS)[number];
 const TIME_SCALE = 0.001;
 const WEB_NEWEST_BACKUP = 100000104;
@@ -111,7 +111,7 @@ async function runCell(cell: Cell, work: string, tarball: string): Promise<CellR
   let installSeconds: number | undefined;
   try {
     stageProgram(dir, cell, tarball);
-    install(cell.pm, dir);
+    install(cell.pm, dir, work);
     installSeconds = (Date.now() - started) / 1000;
     checkOneSdk(dir, cell.sdk);
     typecheck(dir);
@@ -209,13 +209,26 @@ Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve)))
 });
 `;
 
-function install(pm: PackageManager, dir: string): void {
+/**
+ * Yarn 1.x, the last line of "yarn classic" (frozen since 2020, and still what
+ * many Pulumi programs use): installed into the matrix's folder from the
+ * registry rather than as a devDependency, as nothing else here needs it.
+ */
+const YARN_CLASSIC = "1.22.22";
+
+function install(pm: PackageManager, dir: string, work: string): void {
   const env = { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" };
   if (pm === "npm") {
     run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], dir, env);
   } else if (pm === "pnpm") {
     // CI=true makes pnpm default to a frozen lockfile; this program has none yet.
     run(bin("pnpm"), ["install", "--no-frozen-lockfile", "--reporter=append-only"], dir, env);
+  } else if (pm === "yarn-classic") {
+    const prefix = path.join(work, `yarn-${YARN_CLASSIC}`);
+    if (!fs.existsSync(path.join(prefix, "node_modules", "yarn"))) {
+      run("npm", ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", prefix, `yarn@${YARN_CLASSIC}`], work, env);
+    }
+    run(process.execPath, [path.join(prefix, "node_modules", "yarn", "bin", "yarn.js"), "install", "--non-interactive", "--no-progress"], dir, env);
   } else {
     // CI=true makes yarn default to immutable installs, for the same reason.
     run(bin("yarn"), ["install"], dir, { ...env, YARN_ENABLE_IMMUTABLE_INSTALLS: "false", YARN_ENABLE_PROGRESS_BARS: "false" });
