@@ -7,9 +7,9 @@ import { RequestPacer } from "./client/rate-limit/pacer";
 import type { Action, Region } from "./api/types";
 import { ActionWatcher } from "./waiter";
 import { ActionPoller } from "./waiter/poller";
-import { ImageReader } from "./reconcile/coalesce/image-reader";
-import { InFlightScan } from "./reconcile/coalesce/in-flight-scan";
-import { TagWriter } from "./reconcile/coalesce/tag-writer";
+import { ImageReader } from "./coalesce/image-reader";
+import { InFlightScan } from "./coalesce/in-flight-scan";
+import { TagWriter } from "./coalesce/tag-writer";
 
 /**
  * What resources work with: one client, poller and clock per (token, endpoint)

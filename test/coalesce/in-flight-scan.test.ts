@@ -1,7 +1,7 @@
-import { findCompleted } from "../../../provider/reconcile/actions";
-import { CLOCK_MARGIN_MS, InFlightScan, LONGEST_ACTION_MS } from "../../../provider/reconcile/coalesce/in-flight-scan";
-import type { AccountSession } from "../../../provider/session";
-import { ManualClock } from "../../support/manual-clock";
+import { findCompleted } from "../../provider/reconcile/actions";
+import { CLOCK_MARGIN_MS, InFlightScan, LONGEST_ACTION_MS } from "../../provider/coalesce/in-flight-scan";
+import type { AccountSession } from "../../provider/session";
+import { ManualClock } from "../support/manual-clock";
 import { FakeReads, settle, transfer } from "./fake-client";
 
 const HOUR = 3_600_000;

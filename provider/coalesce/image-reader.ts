@@ -1,7 +1,7 @@
-import type { DigitalOceanClient } from "../../client/client";
-import { PER_PAGE } from "../../client/pagination";
-import type { SendSlot } from "../../client/send-slot";
-import type { Image } from "../../api/types";
+import type { DigitalOceanClient } from "../client/client";
+import { PER_PAGE } from "../client/pagination";
+import type { SendSlot } from "../client/send-slot";
+import type { Image } from "../api/types";
 import { SlotBatcher, type BatchAnswers } from "./slot-batch";
 
 /**

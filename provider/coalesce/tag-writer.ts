@@ -1,5 +1,5 @@
-import type { DigitalOceanClient } from "../../client/client";
-import type { SendSlot } from "../../client/send-slot";
+import type { DigitalOceanClient } from "../client/client";
+import type { SendSlot } from "../client/send-slot";
 import { SlotBatcher, type BatchAnswers } from "./slot-batch";
 
 /**

@@ -1,9 +1,9 @@
-import { DigitalOceanClient } from "../../../provider/client/client";
-import { ApiError } from "../../../provider/client/errors";
-import { RequestPacer } from "../../../provider/client/rate-limit/pacer";
-import { startSimulator } from "../../../provider/simulator";
-import { GOLDEN_SNAPSHOT, SEED, TIME_SCALE } from "../../support/account";
-import { ImageReader } from "../../../provider/reconcile/coalesce/image-reader";
+import { DigitalOceanClient } from "../../provider/client/client";
+import { ApiError } from "../../provider/client/errors";
+import { RequestPacer } from "../../provider/client/rate-limit/pacer";
+import { startSimulator } from "../../provider/simulator";
+import { GOLDEN_SNAPSHOT, SEED, TIME_SCALE } from "../support/account";
+import { ImageReader } from "../../provider/coalesce/image-reader";
 import { FakeReads, settle, snapshot } from "./fake-client";
 
 let fake: FakeReads;

@@ -1,7 +1,7 @@
-import type { CallOptions, DigitalOceanClient } from "../../../provider/client/client";
-import { ApiError } from "../../../provider/client/errors";
-import { SendSlot } from "../../../provider/client/send-slot";
-import type { Action, Image } from "../../../provider/api/types";
+import type { CallOptions, DigitalOceanClient } from "../../provider/client/client";
+import { ApiError } from "../../provider/client/errors";
+import { SendSlot } from "../../provider/client/send-slot";
+import type { Action, Image } from "../../provider/api/types";
 
 /** A stand-in for the client's read calls: answers from in-memory images and actions, logs every request, and grants rate-limit slots only when the test says so. */
 export class FakeReads {

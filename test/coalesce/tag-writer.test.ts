@@ -1,6 +1,6 @@
-import { TagWriter } from "../../../provider/reconcile/coalesce/tag-writer";
-import { syncTags } from "../../../provider/reconcile/tags";
-import { simulatedAccount, WEB_BACKUPS } from "../../support/account";
+import { TagWriter } from "../../provider/coalesce/tag-writer";
+import { syncTags } from "../../provider/reconcile/tags";
+import { simulatedAccount, WEB_BACKUPS } from "../support/account";
 import { FakeReads, settle } from "./fake-client";
 
 describe("TagWriter", () => {

@@ -1,4 +1,4 @@
-import type { SendSlot } from "../../client/send-slot";
+import type { SendSlot } from "../client/send-slot";
 
 /** Settles one key of a batch; a key settled twice keeps its first outcome. */
 export interface BatchAnswers<K, V> {

@@ -1,9 +1,9 @@
-import type { Clock } from "../../clock";
-import type { DigitalOceanClient } from "../../client/client";
-import { PER_PAGE } from "../../client/pagination";
-import type { SendSlot } from "../../client/send-slot";
-import type { Action } from "../../api/types";
-import { MAX_WAIT_SECONDS } from "../../inputs/rules";
+import type { Clock } from "../clock";
+import type { DigitalOceanClient } from "../client/client";
+import { PER_PAGE } from "../client/pagination";
+import type { SendSlot } from "../client/send-slot";
+import type { Action } from "../api/types";
+import { MAX_WAIT_SECONDS } from "../inputs/rules";
 import { SlotBatcher, type BatchAnswers } from "./slot-batch";
 
 /**

@@ -1,6 +1,6 @@
-import { convergeRegionCopy } from "../../../provider/reconcile/region-copy";
-import { convergeSnapshot } from "../../../provider/reconcile/snapshot";
-import { GOLDEN_SNAPSHOT, simulatedAccount, WEB_BACKUPS, type Account } from "../../support/account";
+import { convergeRegionCopy } from "../../provider/reconcile/region-copy";
+import { convergeSnapshot } from "../../provider/reconcile/snapshot";
+import { GOLDEN_SNAPSHOT, simulatedAccount, WEB_BACKUPS, type Account } from "../support/account";
 
 let account: Account;
 beforeEach(async () => {
