@@ -11,6 +11,8 @@ export type VaultInputs = Omit<VaultSpec, "waitTimeoutSeconds"> & { waitTimeoutS
 
 export type VaultState = VaultObservation &
   Omit<VaultInputs, "rotationKey"> & {
+    /** The rotation key of the last create or update (the input; `diff` compares the newest generation's). */
+    rotationKey?: string;
     /** The newest generation's snapshot id, for programs that boot or copy from it. */
     newestSnapshotId: number | null;
   };
@@ -161,6 +163,7 @@ function specOf(inputs: VaultInputs): VaultSpec {
 function stateOf(inputs: VaultInputs, observation: VaultObservation): Record<string, unknown> {
   return compact({
     dropletId: inputs.dropletId,
+    rotationKey: inputs.rotationKey,
     keep: inputs.keep,
     copyToRegions: inputs.copyToRegions,
     namePattern: inputs.namePattern,
