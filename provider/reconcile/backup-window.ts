@@ -10,8 +10,8 @@ export type BackupSchedule = { enabled: false } | { enabled: true; nextWindow: s
 
 /**
  * The Droplet's backup schedule, or undefined when the policy cannot be read
- * (a token without `droplet:read`, an endpoint that does not serve the call):
- * it only improves an error message, so it never fails the step itself.
+ * (an error answer, an endpoint that does not serve the call): it only
+ * improves an error message, so it never fails the step itself.
  */
 export async function readBackupSchedule(session: AccountSession, dropletId: number): Promise<BackupSchedule | undefined> {
   try {

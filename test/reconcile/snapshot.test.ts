@@ -119,7 +119,7 @@ describe("convergeSnapshot", () => {
     account.sim.state.addDroplet({ id: 501, name: "no-backups", region: "nyc3" });
 
     const waiting = (await convergeSnapshot(account.session, spec({ dropletId: 500 }), () => {}).catch((e: unknown) => e)) as Error;
-    const window = account.sim.state.backupPolicy(500).next_backup_window as { start: string };
+    const window = account.sim.state.listDroplets().find((d) => d.id === 500)!.next_backup_window as { start: string };
     expect(waiting.message).toContain(`droplet 500 has no backups yet: the next weekly backup window opens Sunday ${window.start.slice(0, 10)} 20:00 UTC and lasts 4 hours`);
     const disabled = (await convergeSnapshot(account.session, spec({ dropletId: 501 }), () => {}).catch((e: unknown) => e)) as Error;
     expect(disabled.message).toContain("droplet 501 has no backups: backups are disabled on it. Enable backups on it (`backups: true`");

@@ -154,7 +154,7 @@ describe("a rotation before the Droplet's next backup", () => {
     const error = (await rotate("2025-W24", first).catch((e: unknown) => e)) as Error;
 
     // The window the simulator serves for the seed's daily 04:00 plan, in the words of the message.
-    const window = account.sim.state.backupPolicy(WEB_DROPLET).next_backup_window as { start: string };
+    const window = account.sim.state.listDroplets().find((d) => d.id === WEB_DROPLET)!.next_backup_window as { start: string };
     const day = new Date(window.start).toLocaleDateString("en-US", { weekday: "long", timeZone: "UTC" });
     expect(error.message).toContain(`no backup taken after ${first.generations[0].createdAt}`);
     expect(error.message).toContain(`the next daily backup window opens ${day} ${window.start.slice(0, 10)} 04:00 UTC and lasts 4 hours`);
