@@ -5,7 +5,14 @@
  *
  * @module pulumi-digitalocean-image-actions
  */
-export { SnapshotFromBackup, type SnapshotFromBackupArgs } from "./resources/snapshot-from-backup";
+export {
+  SnapshotFromBackup,
+  type SnapshotFromBackupArgs,
+  type SnapshotFromBackupBaseArgs,
+  type SnapshotFromBackupIdArgs,
+  type SnapshotFromDropletArgs,
+} from "./resources/snapshot-from-backup";
 export { ImageRegionCopy, type ImageRegionCopyArgs } from "./resources/image-region-copy";
 export { BackupVault, type BackupVaultArgs, type BackupVaultGeneration } from "./resources/backup-vault";
 export { MODULE } from "./resources/module";
+export { isoWeek } from "./iso-week";

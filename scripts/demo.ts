@@ -90,12 +90,10 @@ function stageProgram(packageDir: string): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require("typescript") as typeof import("typescript");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "do-image-actions-demo-"));
-  for (const file of ["dr-copy/index", "shared/iso-week"]) {
-    const source = fs.readFileSync(path.join(REPO_ROOT, "examples", `${file}.ts`), "utf8");
-    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
-    fs.mkdirSync(path.join(dir, path.dirname(file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, `${file}.js`), outputText);
-  }
+  const source = fs.readFileSync(path.join(REPO_ROOT, "examples", "dr-copy", "index.ts"), "utf8");
+  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
+  fs.mkdirSync(path.join(dir, "dr-copy"));
+  fs.writeFileSync(path.join(dir, "dr-copy", "index.js"), outputText);
   const link = (name: string, target: string) => {
     fs.mkdirSync(path.dirname(path.join(dir, "node_modules", name)), { recursive: true });
     fs.symlinkSync(target, path.join(dir, "node_modules", name), "dir");

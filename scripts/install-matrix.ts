@@ -167,11 +167,11 @@ function stageProgram(dir: string, cell: Cell, tarball: string): void {
 
 /** Every import the README shows, used as it shows them. */
 const DOCUMENTED_IMPORTS = `
-import { BackupVault, ImageRegionCopy, SnapshotFromBackup, type BackupVaultArgs } from "${PACKAGE_NAME}";
+import { BackupVault, ImageRegionCopy, isoWeek, SnapshotFromBackup, type BackupVaultArgs } from "${PACKAGE_NAME}";
 import { loadSeed, startSimulator, type Simulator } from "${PACKAGE_NAME}/simulator";
 
-const kept = new SnapshotFromBackup("web-weekly", { dropletId: 3164494, name: "web-2026-W48", tags: ["dr"], triggers: { week: "2026-W48" } }, { retainOnDelete: true });
-new ImageRegionCopy("web-weekly-dr", { imageId: kept.snapshotId, regions: ["ams3", "sfo3"] });
+const kept = new SnapshotFromBackup("web-weekly", { dropletId: 3164494, name: "web-2026-W48", tags: ["dr"], triggers: { week: isoWeek(new Date()) } }, { retainOnDelete: true });
+new ImageRegionCopy("web-weekly-dr", { imageId: kept.id, regions: ["ams3", "sfo3"] });
 const args: BackupVaultArgs = { dropletId: 3164494, rotationKey: "2026-W48", keep: 4, copyToRegions: ["ams3"], namePattern: "web-{key}", tags: ["backup-vault"] };
 new BackupVault("web-weekly", args, { retainOnDelete: true });
 export const simulator: Promise<Simulator> = startSimulator({ timeScale: 0.01, seed: loadSeed("examples/seed.json") });

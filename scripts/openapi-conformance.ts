@@ -622,6 +622,7 @@ async function checkClient(simulator: SimulatorModule, { DigitalOceanClient }: C
       ["listActions", () => client.listActions({ page: 1, perPage: 20 })],
       ["getAction", () => client.getAction(transfer)],
       ["listDropletBackups", () => drain(client.listDropletBackups(3164494))],
+      ["getDropletBackupPolicy", () => client.getDropletBackupPolicy(3164494)],
       ["listRegions", () => client.listRegions()],
       ["ensureTag", () => client.ensureTag("conformance")],
       ["tagResources", () => client.tagResources("env:prod", image)],

@@ -8,8 +8,7 @@
  *   keep        how many weekly snapshots to keep (default 4)
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BackupVault } from "pulumi-digitalocean-image-actions";
-import { isoWeek } from "../shared/iso-week";
+import { BackupVault, isoWeek } from "pulumi-digitalocean-image-actions";
 
 const config = new pulumi.Config();
 

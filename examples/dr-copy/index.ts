@@ -13,8 +13,7 @@
  */
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
-import { isoWeek } from "../shared/iso-week";
+import { ImageRegionCopy, isoWeek, SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
 
 const config = new pulumi.Config();
 const primaryRegion = config.get("primaryRegion") ?? "nyc3";
@@ -47,17 +46,15 @@ const kept = new SnapshotFromBackup(
   { retainOnDelete: true },
 );
 
+// Wired by `id`: a preview knows it while the snapshot is only renamed or retagged.
 const copies = new ImageRegionCopy("web-weekly-dr", {
-  imageId: kept.snapshotId,
+  imageId: kept.id,
   regions: drRegions,
 });
 
 if (config.getBoolean("createStandby")) {
-  new digitalocean.Droplet(
-    "web-standby",
-    { image: copies.imageId.apply(String), region: drRegions[0], size },
-    { dependsOn: copies },
-  );
+  // The copy's id is the image's id, a string, as `image` takes it; the Droplet waits for the transfers.
+  new digitalocean.Droplet("web-standby", { image: copies.id, region: drRegions[0], size });
 }
 
 export const snapshotId = kept.snapshotId;

@@ -41,6 +41,24 @@ export interface Region {
   sizes: string[];
 }
 
+/** The `policy` of `GET /v2/droplets/{id}/backups/policy`. */
+export interface DropletBackupPolicyRecord {
+  droplet_id: number;
+  backup_enabled: boolean;
+  /** Absent when backups are disabled. */
+  backup_policy?: {
+    plan: "daily" | "weekly" | string;
+    /** `SUN` to `SAT`, for weekly plans. */
+    weekday?: string;
+    /** The UTC hour the window opens: 0, 4, 8, 12, 16 or 20. */
+    hour?: number;
+    window_length_hours?: number;
+    retention_period_days?: number;
+  };
+  /** ISO 8601 times; null or absent when backups are disabled. */
+  next_backup_window?: { start: string; end: string } | null;
+}
+
 export type ActionStatus = "in-progress" | "completed" | "errored";
 
 export interface Action {

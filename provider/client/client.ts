@@ -12,9 +12,9 @@ import { RateLimitWaitTooLong, RequestPacer } from "./rate-limit/pacer";
 import type { RequestPriority } from "./rate-limit/queue";
 import { SendSlot } from "./send-slot";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
-import { envelope, isAction, isImage, isRegion, isTag, pageOf, readAnswer } from "./response-shapes";
+import { envelope, isAction, isBackupPolicyRecord, isImage, isRegion, isTag, pageOf, readAnswer } from "./response-shapes";
 import { createTransport } from "./transport";
-import type { Action, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "../api/types";
+import type { Action, DropletBackupPolicyRecord, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "../api/types";
 import { USER_AGENT } from "./user-agent";
 import type { CallOptions, DigitalOceanClientOptions } from "./options";
 
@@ -193,6 +193,11 @@ export class DigitalOceanClient {
   /** The Droplet's backups (DigitalOcean lists them oldest first). */
   listDropletBackups(dropletId: number, o?: CallOptions): AsyncIterable<Image> {
     return this.paginate(`/v2/droplets/${idSegment(dropletId)}/backups`, "backups", isImage, o);
+  }
+
+  /** The Droplet's backup plan and its next window (scope `droplet:read`). */
+  async getDropletBackupPolicy(dropletId: number, o?: CallOptions): Promise<DropletBackupPolicyRecord> {
+    return this.json("GET", this.url(`/v2/droplets/${idSegment(dropletId)}/backups/policy`), envelope("policy", isBackupPolicyRecord), { signal: o?.signal });
   }
 
   /** Every region, all pages. */

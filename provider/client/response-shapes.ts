@@ -1,6 +1,6 @@
 import { ResponseBodyError } from "./errors";
 import type { Page } from "./pagination";
-import type { Action, Image, PageLinks, PageMeta, Region } from "../api/types";
+import type { Action, DropletBackupPolicyRecord, Image, PageLinks, PageMeta, Region } from "../api/types";
 
 /**
  * Readers of DigitalOcean's JSON answers: each accepts a parsed body of the
@@ -17,6 +17,8 @@ export const isImage = (v: unknown): v is Image => isObject(v) && typeof v.id ==
 export const isAction = (v: unknown): v is Action => isObject(v) && typeof v.id === "number" && typeof v.status === "string" && typeof v.type === "string";
 export const isTag = (v: unknown): v is { name: string } => isObject(v) && typeof v.name === "string";
 export const isRegion = (v: unknown): v is Region => isObject(v) && typeof v.slug === "string";
+export const isBackupPolicyRecord = (v: unknown): v is DropletBackupPolicyRecord =>
+  isObject(v) && typeof v.backup_enabled === "boolean" && (v.backup_policy === undefined || v.backup_policy === null || isObject(v.backup_policy));
 
 /** Reads `{ [key]: T }`. */
 export function envelope<T>(key: string, is: (v: unknown) => v is T): (body: unknown) => T | undefined {

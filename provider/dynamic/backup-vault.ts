@@ -3,7 +3,7 @@ import { DiffCollector, sameSet, sameTags } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeVault, deleteVault, readVault, renderName, vaultId, type VaultObservation, type VaultSpec } from "../reconcile/vault";
-import { asResourceInitFailure, callContext, compact, type StackConfig } from "./context";
+import { asResourceInitFailure, callContext, checkResult, compact, type StackConfig } from "./context";
 import { describeVaultPlan, planVaultUpdate } from "./vault-plan";
 
 /** Inputs after `check`, defaults filled in. */
@@ -11,6 +11,8 @@ export type VaultInputs = Omit<VaultSpec, "waitTimeoutSeconds"> & { waitTimeoutS
 
 export type VaultState = VaultObservation &
   Omit<VaultInputs, "rotationKey"> & {
+    /** The rotation key of the last create or update (the input; `diff` compares the newest generation's). */
+    rotationKey?: string;
     /** The newest generation's snapshot id, for programs that boot or copy from it. */
     newestSnapshotId: number | null;
   };
@@ -37,7 +39,7 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
     waitTimeoutSeconds: checker.waitTimeoutSeconds("waitTimeoutSeconds", news.waitTimeoutSeconds),
   };
   checkRenderedName(checker, inputs.namePattern, inputs.dropletId, inputs.rotationKey);
-  return { inputs: compact(inputs), failures: checker.failures };
+  return checkResult(LABEL, checker, inputs);
 }
 
 /** DigitalOcean refuses image names over 255 characters; the name a rotation would give is checked now, not after the convert. */
@@ -76,7 +78,7 @@ function checkKeep(checker: InputChecker, value: unknown): unknown {
 
 function checkRegionList(checker: InputChecker, value: unknown): unknown {
   if (containsUnknown(value) && !Array.isArray(value)) return value;
-  if (!Array.isArray(value)) return checker.fail("copyToRegions", `copyToRegions must be a list of region slugs like ["ams3"], got ${show(value)}`);
+  if (!Array.isArray(value)) return checker.notAList("copyToRegions", value, "region slugs", '["ams3"]');
   const slugs = value.map((region, i) => checker.regionSlug(`copyToRegions[${i}]`, region));
   return [...new Set(slugs.filter((slug): slug is string => slug !== undefined))].sort();
 }
@@ -161,6 +163,7 @@ function specOf(inputs: VaultInputs): VaultSpec {
 function stateOf(inputs: VaultInputs, observation: VaultObservation): Record<string, unknown> {
   return compact({
     dropletId: inputs.dropletId,
+    rotationKey: inputs.rotationKey,
     keep: inputs.keep,
     copyToRegions: inputs.copyToRegions,
     namePattern: inputs.namePattern,

@@ -1,4 +1,6 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { resolveConnection, type ConfigSource } from "../client/config";
+import type { InputChecker } from "../inputs/rules";
 import { getSession, type AccountSession } from "../session";
 import { IncompleteError } from "../reconcile/errors";
 import type { Log } from "../reconcile/progress";
@@ -64,4 +66,15 @@ function withProvider(properties: Record<string, unknown>, inputs: object | unde
 /** Pulumi stores JSON-like values; an undefined member would fail its serialization. */
 export function compact<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * What `check` returns. A check result has failures but no warnings, so the
+ * checker's warnings are written to the provider's output, which the CLI shows
+ * among the diagnostics of `pulumi preview` and `pulumi up`.
+ */
+export function checkResult(label: string, checker: InputChecker, inputs: Record<string, unknown>): pulumi.dynamic.CheckResult {
+  const log = callContext(undefined, label).log;
+  for (const warning of checker.warnings) log(warning);
+  return { inputs: compact(inputs), failures: checker.failures };
 }

@@ -3,7 +3,7 @@ import { DiffCollector, sameSet } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../reconcile/region-copy";
-import { asResourceInitFailure, callContext, compact, type StackConfig } from "./context";
+import { asResourceInitFailure, callContext, checkResult, compact, type StackConfig } from "./context";
 
 /** Inputs after `check`: the image id a number, regions sorted and unique. */
 export interface RegionCopyInputs {
@@ -26,14 +26,14 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
     regions: checkRegions(checker, news.regions),
     waitTimeoutSeconds: checker.waitTimeoutSeconds("waitTimeoutSeconds", news.waitTimeoutSeconds),
   };
-  return { inputs: compact(inputs), failures: checker.failures };
+  return checkResult(LABEL, checker, inputs);
 }
 
 function checkRegions(checker: InputChecker, value: unknown): unknown {
   if (containsUnknown(value) && !Array.isArray(value)) return value;
-  if (!Array.isArray(value) || value.length === 0) {
-    return checker.fail("regions", `regions must list at least one region slug to copy the image to, like ["ams3", "sfo3"]; got ${JSON.stringify(value) ?? "nothing"}`);
-  }
+  if (value === undefined) return checker.fail("regions", 'regions is required: the region slugs to copy the image to, like ["ams3", "sfo3"]');
+  if (!Array.isArray(value)) return checker.notAList("regions", value, "region slugs", '["ams3", "sfo3"]');
+  if (value.length === 0) return checker.fail("regions", 'regions must list at least one region slug to copy the image to, like ["ams3", "sfo3"]; got []');
   const slugs = value.map((region, i) => checker.regionSlug(`regions[${i}]`, region));
   return [...new Set(slugs.filter((slug): slug is string => slug !== undefined))].sort();
 }

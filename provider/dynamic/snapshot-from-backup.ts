@@ -3,7 +3,7 @@ import { DiffCollector, sameTags } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
 import { BackupNotFoundError } from "../reconcile/errors";
-import { asResourceInitFailure, callContext, compact, type StackConfig } from "./context";
+import { asResourceInitFailure, callContext, checkResult, compact, type StackConfig } from "./context";
 
 /** Inputs after `check`: ids are numbers, tags sorted and unique, and exactly one of backupId or dropletId set. */
 export type SnapshotInputs = SnapshotDeclaration & ({ backupId: number; dropletId?: undefined } | { backupId?: undefined; dropletId: number });
@@ -50,7 +50,7 @@ export async function check(_olds: unknown, news: Record<string, unknown>): Prom
         "Use dropletId, or remove triggers",
     );
   }
-  return { inputs: compact(inputs), failures: checker.failures };
+  return checkResult(LABEL, checker, inputs);
 }
 
 export async function diff(id: string, olds: SnapshotState, news: SnapshotInputs): Promise<pulumi.dynamic.DiffResult> {

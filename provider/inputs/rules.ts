@@ -1,3 +1,4 @@
+import { KNOWN_REGION_SLUGS } from "./known-regions";
 import { containsUnknown, UNKNOWN } from "./unknown";
 
 /** One problem with one input, in the shape Pulumi's `check` reports. */
@@ -13,6 +14,8 @@ export interface Failure {
  */
 export class InputChecker {
   readonly failures: Failure[] = [];
+  /** Doubts that do not stop the run, for `check` to write where `pulumi preview` shows them. */
+  readonly warnings: string[] = [];
 
   fail(property: string, reason: string): undefined {
     this.failures.push({ property, reason });
@@ -53,7 +56,11 @@ export class InputChecker {
     return n;
   }
 
-  /** A region slug such as `nyc3` or `ams3`: lower-case letters then digits. */
+  /**
+   * A region slug such as `nyc3` or `ams3`: lower-case letters then digits. A
+   * well-formed slug DigitalOcean did not have at release is only warned about:
+   * it may be a region opened since, and `up` checks it against the API.
+   */
   regionSlug(property: string, value: unknown): string | undefined {
     if (containsUnknown(value)) return value as string;
     if (typeof value !== "string" || !REGION_SLUG.test(value)) {
@@ -63,7 +70,23 @@ export class InputChecker {
           `list them with \`doctl compute region list\``,
       );
     }
+    if (!KNOWN_REGION_SLUGS.includes(value)) {
+      this.warnings.push(
+        `warning: ${property} is ${show(value)}, not one of the region slugs DigitalOcean had when this package was released ` +
+          `(${KNOWN_REGION_SLUGS.join(", ")}). If it is a region opened since, ignore this; otherwise fix it: ` +
+          `\`pulumi up\` refuses a region DigitalOcean does not list (\`doctl compute region list\`)`,
+      );
+    }
     return value;
+  }
+
+  /**
+   * A list input given as something else. A single string, the likeliest slip
+   * (`regions: "ams3"`), gets the fix spelled out: `["ams3"]`.
+   */
+  notAList(property: string, value: unknown, items: string, example: string): undefined {
+    const fix = typeof value === "string" ? `write ${JSON.stringify([value])}` : `like ${example}`;
+    return this.fail(property, `${property} must be a list of ${items}, got ${show(value)}; ${fix}`);
   }
 
   /** Free text DigitalOcean stores on the image (name, description). */
@@ -85,7 +108,7 @@ export class InputChecker {
   /** Tag names as DigitalOcean's tag API accepts them, de-duplicated and sorted. */
   tags(property: string, value: unknown): string[] | undefined {
     if (value === undefined || (containsUnknown(value) && !Array.isArray(value))) return value as undefined;
-    if (!Array.isArray(value)) return this.fail(property, `${property} must be a list of tag names, got ${show(value)}`);
+    if (!Array.isArray(value)) return this.notAList(property, value, "tag names", '["dr", "web"]');
     const valid: string[] = [];
     // Values not known until apply are checked then; the known ones are checked now.
     const pending = value.some(containsUnknown);
@@ -108,17 +131,21 @@ export class InputChecker {
     return pending ? (value as string[]) : [...new Set(valid)].sort();
   }
 
-  /** How long a create or update may wait for DigitalOcean's actions. */
+  /**
+   * How long a create or update may wait for DigitalOcean's actions. Strings of
+   * digits are accepted, as for ids: `pulumi.Config.get` returns strings.
+   */
   waitTimeoutSeconds(property: string, value: unknown): number | undefined {
     if (value === undefined || containsUnknown(value)) return value as undefined;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < MIN_WAIT_SECONDS || value > MAX_WAIT_SECONDS) {
+    const n = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < MIN_WAIT_SECONDS || n > MAX_WAIT_SECONDS) {
       return this.fail(
         property,
-        `${property} must be a whole number of seconds from ${MIN_WAIT_SECONDS} to ${MAX_WAIT_SECONDS}, got ${show(value)}; ` +
+        `${property} must be a whole number of seconds from ${MIN_WAIT_SECONDS} to ${MAX_WAIT_SECONDS} (a number or a string of digits), got ${show(value)}; ` +
           `leave it out for the default of ${DEFAULT_WAIT_SECONDS}`,
       );
     }
-    return value;
+    return n;
   }
 }
 

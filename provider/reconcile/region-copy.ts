@@ -145,10 +145,10 @@ function incomplete(failures: { region: string; error: unknown }[], observation:
   const timedOut = failures.some((f) => f.error instanceof ActionTimeoutError);
   const lines = failures.map((f) => `${describeRequest(spec.imageId, { type: "transfer", region: f.region })}: ${(f.error as Error).message.replace(/\.$/, "")}`);
   const resume = timedOut
-    ? ` Transfers still running go on at DigitalOcean; run \`pulumi up\` again to resume waiting (nothing is transferred twice), ` +
-      `or raise waitTimeoutSeconds (now ${spec.waitTimeoutSeconds}).`
+    ? ` Run \`pulumi up\` again to resume waiting (nothing is transferred twice), or raise waitTimeoutSeconds (now ${spec.waitTimeoutSeconds}).`
     : " Run `pulumi up` again to retry the failed regions; completed copies are kept.";
   return new IncompleteError(`${failures.length} of the image's transfers did not complete: ${lines.join("; ")}.${resume}`, String(spec.imageId), observation, {
     cause: failures[0].error,
+    advised: true,
   });
 }

@@ -5,6 +5,7 @@ import type { Image, ImageActionRequest } from "../api/types";
 import type { AccountSession } from "../session";
 import { actionToJoin, describeRequest, findCompleted, startOrJoin, waitLogged } from "./actions";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
+import { readBackupSchedule } from "./backup-window";
 import { confirmNotFound, imageOrGone, type ImageEvidence } from "./images";
 import type { Log } from "./progress";
 import { syncTags } from "./tags";
@@ -164,15 +165,27 @@ async function newestBackupId(session: AccountSession, dropletId: number, takenA
     throw new DigitalOceanError(`droplet ${dropletId} was not found: check dropletId, or use backupId for a backup of a deleted Droplet`, { cause: error });
   }
   if (!newest) {
+    const schedule = await readBackupSchedule(session, dropletId);
+    const enable = "Enable backups on it (`backups: true` on digitalocean.Droplet) and run again after its first backup window";
     throw new DigitalOceanError(
-      `droplet ${dropletId} has no backups yet. Enable backups on it (\`backups: true\` on digitalocean.Droplet) ` +
-        `and run again after its first backup window, or set backupId to keep a specific backup`,
+      schedule?.enabled === false
+        ? `droplet ${dropletId} has no backups: backups are disabled on it. ${enable}, or set backupId to keep a specific backup`
+        : schedule?.enabled
+          ? `droplet ${dropletId} has no backups yet: ${schedule.nextWindow}. Run \`pulumi up\` again once it has closed, or set backupId to keep a specific backup`
+          : `droplet ${dropletId} has no backups yet. ${enable}, or set backupId to keep a specific backup`,
     );
   }
   if (takenAfter !== undefined && Date.parse(newest.created_at) <= Date.parse(takenAfter)) {
+    // Most often the rotation came before the Droplet's next backup window: the policy says when that is.
+    const schedule = await readBackupSchedule(session, dropletId);
+    const missing = `droplet ${dropletId} has no backup taken after ${takenAfter} (its newest is ${newest.id}, taken ${newest.created_at})`;
     throw new DigitalOceanError(
-      `droplet ${dropletId} has no backup taken after ${takenAfter} (its newest is ${newest.id}, taken ${newest.created_at}): ` +
-        `its backups may have stopped. Check \`doctl compute droplet backups ${dropletId}\` and the Droplet's backup policy`,
+      schedule?.enabled === false
+        ? `${missing}: backups are disabled on it. Enable them (\`backups: true\` on digitalocean.Droplet) and run again after the next backup window`
+        : schedule?.enabled
+          ? `${missing}, so this rotation waits for its next backup: ${schedule.nextWindow}. ` +
+            "Run `pulumi up` again once it has closed, and change rotationKey only after each window"
+          : `${missing}: its backups may have stopped. Check \`doctl compute droplet backups ${dropletId}\` and the Droplet's backup policy`,
     );
   }
   log(`droplet ${dropletId}: keeping its newest backup ${newest.id} (${newest.name}, ${newest.created_at})`);
@@ -199,10 +212,9 @@ function incomplete(error: unknown, partial: SnapshotObservation, spec: Snapshot
   if (!(error instanceof DigitalOceanError)) return error;
   const resume =
     error instanceof ActionTimeoutError
-      ? ` The convert goes on at DigitalOcean; run \`pulumi up\` again to resume waiting (no second convert is started), ` +
-        `or raise waitTimeoutSeconds (now ${spec.waitTimeoutSeconds}).`
+      ? ` Run \`pulumi up\` again to resume waiting (no second convert is started), or raise waitTimeoutSeconds (now ${spec.waitTimeoutSeconds}).`
       : error instanceof ActionErroredError
         ? ". The backup is still a backup; run `pulumi up` again to start a new convert while it lasts."
         : "";
-  return new IncompleteError(`${error.message}${resume}`, String(partial.snapshotId), partial, { cause: error });
+  return new IncompleteError(`${error.message}${resume}`, String(partial.snapshotId), partial, { cause: error, advised: resume !== "" });
 }

@@ -138,6 +138,8 @@ async function refreshGenerations(session: AccountSession, spec: VaultSpec, gene
   const kept: Generation[] = [];
   const beyondKeep: Generation[] = [];
   const failures: string[] = [];
+  // An incomplete convert or copy says itself how the next run resumes it; the others get the vault's advice.
+  let advised = true;
   for (const generation of generations) {
     if (kept.length >= spec.keep) {
       beyondKeep.push(generation);
@@ -151,7 +153,8 @@ async function refreshGenerations(session: AccountSession, spec: VaultSpec, gene
         continue;
       }
       if (!(error instanceof DigitalOceanError)) throw error;
-      failures.push(`generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}`);
+      failures.push(`generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message.replace(/\.$/, "")}`);
+      advised &&= error instanceof IncompleteError && error.advised;
       kept.push(generation);
     }
   }
@@ -160,7 +163,7 @@ async function refreshGenerations(session: AccountSession, spec: VaultSpec, gene
     // them, so the run that finishes the copies retires them. Dropped here, they would be left behind for good.
     // Said outright: while this repeats, every rotation adds a billed snapshot and none is retired.
     const held = beyondKeep.length > 0 ? ` Until then ${beyondKeep.length} generation(s) beyond keep=${spec.keep} are kept too, and billed.` : "";
-    throw incompleteVault(spec, `${failures.join("; ")}. ${RUN_AGAIN}${held}`, { generations: [...kept, ...beyondKeep], retiredSnapshotIds: [] });
+    throw incompleteVault(spec, `${failures.join("; ")}.${advised ? "" : ` ${RUN_AGAIN}`}${held}`, { generations: [...kept, ...beyondKeep], retiredSnapshotIds: [] });
   }
   return { kept, beyondKeep };
 }

@@ -29,9 +29,10 @@ export interface BackupVaultArgs {
   tags?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * How long one `pulumi up` waits for a convert or transfer, in seconds
-   * (10 to 86400, default 3600). A wait cut short resumes on the next run.
+   * (10 to 86400, default 3600; a string of digits, as `pulumi.Config.get`
+   * returns, is accepted). A wait cut short resumes on the next run.
    */
-  waitTimeoutSeconds?: pulumi.Input<number>;
+  waitTimeoutSeconds?: pulumi.Input<number | string>;
 }
 
 /** One snapshot kept by a {@link BackupVault}. */
@@ -51,6 +52,12 @@ export type { BackupVaultGeneration };
 export class BackupVault extends pulumi.dynamic.Resource {
   /** The Droplet whose backups are kept. */
   declare readonly dropletId: pulumi.Output<number>;
+  /**
+   * The rotation key of the last update. While that rotation's convert is
+   * pending (a wait cut short), the newest of `generations` is still the
+   * previous key's.
+   */
+  declare readonly rotationKey: pulumi.Output<string>;
   /** How many generations are kept. */
   declare readonly keep: pulumi.Output<number>;
   /** Regions every kept generation is copied to, sorted. */
@@ -76,6 +83,7 @@ export class BackupVault extends pulumi.dynamic.Resource {
 /** The outputs the engine fills from the provider's state. */
 const OUTPUTS = outputSlots(
   "dropletId",
+  "rotationKey",
   "keep",
   "copyToRegions",
   "namePattern",

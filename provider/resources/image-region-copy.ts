@@ -21,19 +21,27 @@ export interface ImageRegionCopyArgs {
   regions: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * How long one `pulumi up` waits for the transfers, in seconds (10 to 86400,
-   * default 3600). Transfers still running then go on at DigitalOcean, and the
+   * default 3600; a string of digits, as `pulumi.Config.get` returns, is
+   * accepted). Transfers still running then go on at DigitalOcean, and the
    * next `pulumi up` resumes waiting for them.
    */
-  waitTimeoutSeconds?: pulumi.Input<number>;
+  waitTimeoutSeconds?: pulumi.Input<number | string>;
 }
 
 /**
  * Makes an image or snapshot available in more regions. Copies are never
  * duplicated: regions the image is in are adopted and transfers already in
  * flight are joined. Deleting the resource leaves the copies in place.
+ *
+ * Its `id` is the image's id as a string: `image: copies.id` on a
+ * `digitalocean.Droplet` boots from the copy once the transfers are done.
  */
 export class ImageRegionCopy extends pulumi.dynamic.Resource {
-  /** The copied image's id. */
+  /**
+   * The copied image's id. To boot a Droplet from the copy, use `id` (the same
+   * id as a string, which `digitalocean.Droplet`'s `image` takes as is): the
+   * Droplet then also waits for the transfers.
+   */
   declare readonly imageId: pulumi.Output<number>;
   /** The declared target regions, sorted. */
   declare readonly regions: pulumi.Output<string[]>;

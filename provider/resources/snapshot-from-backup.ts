@@ -4,21 +4,48 @@ import { MODULE, outputSlots } from "./module";
 
 const provider = shimFor("SnapshotFromBackup");
 
-/** The inputs of a {@link SnapshotFromBackup}. Set exactly one of `backupId` and `dropletId`. */
-export interface SnapshotFromBackupArgs {
+/**
+ * The inputs of a {@link SnapshotFromBackup}: exactly one of `backupId` (keep
+ * that backup) and `dropletId` (keep the Droplet's newest backup), and
+ * `triggers` only with `dropletId`. The types say so, as `check` does.
+ */
+export type SnapshotFromBackupArgs = SnapshotFromBackupIdArgs | SnapshotFromDropletArgs;
+
+/** Keep a given backup: the {@link SnapshotFromBackupArgs} with `backupId`. */
+export interface SnapshotFromBackupIdArgs extends SnapshotFromBackupBaseArgs {
   /**
    * The id of the Droplet backup to keep. Converting keeps the id: it becomes
    * the snapshot's id. Changing it replaces the resource (and deletes the old
    * snapshot unless `retainOnDelete` is set). Find ids with
    * `doctl compute droplet backups <droplet-id>`.
    */
-  backupId?: pulumi.Input<number | string>;
+  backupId: pulumi.Input<number | string>;
+  /** Not with `backupId`: set one of the two. */
+  dropletId?: undefined;
+  /** Not with `backupId`: the backup is fixed, so there is nothing newer to rotate to. */
+  triggers?: undefined;
+}
+
+/** Keep a Droplet's newest backup: the {@link SnapshotFromBackupArgs} with `dropletId`. */
+export interface SnapshotFromDropletArgs extends SnapshotFromBackupBaseArgs {
   /**
-   * Keep the newest backup of this Droplet instead of a given one. The backup
-   * chosen at create time is pinned in state (`backupId` output); change
-   * `triggers` to keep a newer one. Accepts `digitalocean.Droplet.id` as is.
+   * Keep the newest backup of this Droplet. The backup chosen at create time
+   * is pinned in state (`backupId` output); change `triggers` to keep a newer
+   * one. Accepts `digitalocean.Droplet.id` as is.
    */
-  dropletId?: pulumi.Input<number | string>;
+  dropletId: pulumi.Input<number | string>;
+  /** Not with `dropletId`: set one of the two. */
+  backupId?: undefined;
+  /**
+   * Any values; when one changes, a new snapshot is made from the Droplet's
+   * then-newest backup (a replacement). Use it to rotate, for example with the
+   * ISO week: `{ week: isoWeek(new Date()) }`.
+   */
+  triggers?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>;
+}
+
+/** The inputs of a {@link SnapshotFromBackup} beside the choice of backup. */
+export interface SnapshotFromBackupBaseArgs {
   /** The snapshot's name. When omitted, the backup's name is kept. */
   name?: pulumi.Input<string>;
   /** The snapshot's description. When omitted, it is left as it is. */
@@ -29,17 +56,12 @@ export interface SnapshotFromBackupArgs {
    */
   tags?: pulumi.Input<pulumi.Input<string>[]>;
   /**
-   * Any values; when one changes, a new snapshot is made from the Droplet's
-   * then-newest backup (a replacement). Needs `dropletId`. Use it to rotate,
-   * for example with the ISO week: `{ week: "2026-W48" }`.
-   */
-  triggers?: pulumi.Input<Record<string, pulumi.Input<string | number | boolean>>>;
-  /**
    * How long one `pulumi up` waits for the convert to finish, in seconds
-   * (10 to 86400, default 3600). A convert still running then goes on at
+   * (10 to 86400, default 3600; a string of digits, as `pulumi.Config.get`
+   * returns, is accepted). A convert still running then goes on at
    * DigitalOcean, and the next `pulumi up` resumes waiting for it.
    */
-  waitTimeoutSeconds?: pulumi.Input<number>;
+  waitTimeoutSeconds?: pulumi.Input<number | string>;
 }
 
 /**
@@ -53,7 +75,12 @@ export interface SnapshotFromBackupArgs {
  * `protect: true` or `retainOnDelete: true`.
  */
 export class SnapshotFromBackup extends pulumi.dynamic.Resource {
-  /** The snapshot's id (the converted backup's id, which converting keeps). */
+  /**
+   * The snapshot's id (the converted backup's id, which converting keeps). To
+   * wire the snapshot into another resource, use `id`: the same id as a
+   * string, which `pulumi preview` knows while the snapshot is only renamed
+   * or retagged.
+   */
   declare readonly snapshotId: pulumi.Output<number>;
   /** The backup that was converted: the one given, or the newest of `dropletId` at create time. */
   declare readonly backupId: pulumi.Output<number>;

@@ -8,6 +8,7 @@ test("backups, image actions, deletes and tags go to the documented endpoints", 
     const backups: number[] = [];
     for await (const b of client.listDropletBackups(DROPLET)) backups.push(b.id);
     expect(backups).toEqual(BACKUPS);
+    expect(await client.getDropletBackupPolicy(DROPLET)).toMatchObject({ droplet_id: DROPLET, backup_enabled: true, backup_policy: { plan: expect.any(String) } });
 
     const action = await client.startImageAction(SNAPSHOT, { type: "transfer", region: "ams3" });
     expect(await client.getAction(action.id)).toMatchObject({ id: action.id, region_slug: "ams3" });

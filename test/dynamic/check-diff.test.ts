@@ -1,3 +1,4 @@
+import * as vault from "../../provider/dynamic/backup-vault";
 import * as copy from "../../provider/dynamic/image-region-copy";
 import * as snapshot from "../../provider/dynamic/snapshot-from-backup";
 import { UNKNOWN } from "../../provider/inputs/unknown";
@@ -186,11 +187,15 @@ describe("every check failure names the field, the value and the fix", () => {
     ["name not a string", snapshot.check, { backupId: 1, name: 5 }, "name", ["must be a string, got 5"]],
     ["name too long", snapshot.check, { backupId: 1, name: "n".repeat(256) }, "name", ["256 characters", "at most 255"]],
     ["description too long", snapshot.check, { backupId: 1, description: "d".repeat(1025) }, "description", ["1025 characters", "at most 1024"]],
-    ["tags not a list", snapshot.check, { backupId: 1, tags: "dr" }, "tags", ['got "dr"', "list of tag names"]],
+    ["tags not a list", snapshot.check, { backupId: 1, tags: "dr" }, "tags", ['got "dr"', "must be a list of tag names", 'write ["dr"]']],
+    ["copyToRegions not a list", vault.check, { dropletId: 1, rotationKey: "k", copyToRegions: "ams3" }, "copyToRegions", ["must be a list of region slugs", 'got "ams3"', 'write ["ams3"]']],
+    ["vault tags not a list", vault.check, { dropletId: 1, rotationKey: "k", tags: "backup-vault" }, "tags", ['got "backup-vault"', 'write ["backup-vault"]']],
+    ["wait a string of other than digits", copy.check, { imageId: 1, regions: ["ams3"], waitTimeoutSeconds: "10m" }, "waitTimeoutSeconds", ['got "10m"', "a string of digits"]],
     ["wait beyond a day", snapshot.check, { backupId: 1, waitTimeoutSeconds: 90000 }, "waitTimeoutSeconds", ["90000", "10 to 86400", "default of 3600"]],
     ["both ids, one not known yet", snapshot.check, { backupId: 1, dropletId: UNKNOWN }, "dropletId", ["backupId 1", "dropletId (a value known only after apply)", "exactly one"]],
     ["imageId not an id", copy.check, { imageId: "img", regions: ["ams3"] }, "imageId", ['"img"', "doctl compute image list-user"]],
-    ["regions not a list", copy.check, { imageId: 1, regions: "ams3" }, "regions", ['got "ams3"', '["ams3", "sfo3"]']],
+    ["regions not a list", copy.check, { imageId: 1, regions: "ams3" }, "regions", ["must be a list of region slugs", 'got "ams3"', 'write ["ams3"]']],
+    ["regions neither a list nor a string", copy.check, { imageId: 1, regions: 3 }, "regions", ["must be a list of region slugs", "got 3", '["ams3", "sfo3"]']],
     ["a region in capitals", copy.check, { imageId: 1, regions: ["AMS3"] }, "regions[0]", ['"AMS3"', "doctl compute region list"]],
     ["copy wait too short", copy.check, { imageId: 1, regions: ["ams3"], waitTimeoutSeconds: 5 }, "waitTimeoutSeconds", ["got 5", "10 to 86400"]],
   ];

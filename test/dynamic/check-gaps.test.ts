@@ -53,3 +53,48 @@ test("a declared tag differing from the recorded one only in case is no change",
   expect((await snapshot.diff("1", olds, { backupId: 1, tags: ["ENV:PROD"] })).changes).toBe(false);
   expect((await snapshot.diff("1", olds, { backupId: 1, tags: ["env:dev"] })).changes).toBe(true);
 });
+
+test("a wait timeout given as a string of digits, as pulumi.Config.get returns it, is accepted like an id", async () => {
+  for (const check of [
+    () => snapshot.check({}, { backupId: 5, waitTimeoutSeconds: "600" }),
+    () => copy.check({}, { imageId: 5, regions: ["ams3"], waitTimeoutSeconds: " 600 " }),
+    () => vault.check({}, { dropletId: 5, rotationKey: "k", waitTimeoutSeconds: "600" }),
+  ]) {
+    const result = await check();
+    expect(failuresOf(result)).toEqual([]);
+    // Normalized to a number, so diff sees no change against the number recorded before.
+    expect(result.inputs.waitTimeoutSeconds).toBe(600);
+  }
+  expect(failuresOf(await copy.check({}, { imageId: 5, regions: ["ams3"], waitTimeoutSeconds: "5" }))[0].reason).toContain("from 10 to 86400");
+});
+
+describe("a well-formed region slug DigitalOcean did not have at release", () => {
+  let lines: string[];
+  beforeEach(() => {
+    lines = [];
+    jest.spyOn(console, "log").mockImplementation((line: string) => void lines.push(line));
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test("passes check with a warning naming the field, the value and the known slugs", async () => {
+    const result = await copy.check({}, { imageId: 5, regions: ["ams3", "nyc4"] });
+    expect(failuresOf(result)).toEqual([]);
+    expect(result.inputs.regions).toEqual(["ams3", "nyc4"]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^ImageRegionCopy: warning: regions\[1\] is "nyc4"/);
+    expect(lines[0]).toContain("nyc1, nyc2, nyc3");
+    expect(lines[0]).toContain("`pulumi up` refuses a region DigitalOcean does not list");
+  });
+
+  test("is warned about in a BackupVault's copyToRegions too", async () => {
+    const result = await vault.check({}, { dropletId: 5, rotationKey: "k", copyToRegions: ["nyc4"] });
+    expect(failuresOf(result)).toEqual([]);
+    expect(lines).toEqual([expect.stringMatching(/^BackupVault: warning: copyToRegions\[0\] is "nyc4"/)]);
+  });
+
+  test("no warning for known regions or a region known only after apply", async () => {
+    await copy.check({}, { imageId: 5, regions: ["ams3", "sfo3", "atl1", UNKNOWN] });
+    await vault.check({}, { dropletId: 5, rotationKey: "k", copyToRegions: ["fra1"] });
+    expect(lines).toEqual([]);
+  });
+});

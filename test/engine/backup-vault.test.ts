@@ -148,7 +148,7 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
     w1 = generation("W1", WEB_NEWEST_BACKUP, "2025-06-04T04:11:37Z", ["ams3", "nyc3"]);
     expect(result).toEqual({ generations: [w1], newestSnapshotId: WEB_NEWEST_BACKUP, retiredSnapshotIds: [] });
     expect(vault().id).toBe(`backup-vault-${WEB_DROPLET}`);
-    expect(vault().outputs).toMatchObject({ dropletId: WEB_DROPLET, keep: 2, copyToRegions: ["ams3"], namePattern: "web-{key}", generations: [w1] });
+    expect(vault().outputs).toMatchObject({ dropletId: WEB_DROPLET, rotationKey: "W1", keep: 2, copyToRegions: ["ams3"], namePattern: "web-{key}", generations: [w1] });
     expect(vault().outputs.pending).toBeUndefined();
     expect(snapshots()).toEqual([GOLDEN, HAND, `${WEB_NEWEST_BACKUP} web-W1 ams3,nyc3`]);
     // The convert, the rename to the pattern, the transfer: nothing else.
@@ -178,6 +178,8 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
     expect(actionsOn(backup)).toEqual(["convert", "transfer ams3"]);
     w2 = generation("W2", backup, "2025-06-09T04:10:00Z", ["ams3", "nyc3"]);
     expect(result).toEqual({ generations: [w2, w1], newestSnapshotId: backup, retiredSnapshotIds: [] });
+    // The inputs in force are outputs too, the rotation key included.
+    expect(vault().outputs.rotationKey).toBe("W2");
     expect(snapshots()).toEqual([GOLDEN, HAND, `${WEB_NEWEST_BACKUP} web-W1 ams3,nyc3`, `${backup} web-W2 ams3,nyc3`]);
     // W1 is re-read, not written: it is already named and copied.
     expect(writes()).toEqual([actionPost(backup), rename(backup), actionPost(backup)]);
@@ -202,7 +204,7 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
     await account.server.waitForLog(`retiring generation W1: deleting snapshot ${WEB_NEWEST_BACKUP} (beyond keep=2)`);
   });
 
-  it("W4 with no newer backup: the step fails saying backups may have stopped, and the state keeps its generations", async () => {
+  it("W4 with no newer backup: the step fails saying when the next backup window opens, and the state keeps its generations", async () => {
     const before = structuredClone(vault());
 
     const step = await failedUp(stack, { key: "W4" });
@@ -210,11 +212,14 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
     expect(step.op).toBe("update");
     // The newest backup left is 100000103: 104 and the nightly ones are snapshots now, 102 was converted by hand.
     expect(step.error?.message).toContain(
-      `droplet ${WEB_DROPLET} has no backup taken after 2025-06-16T04:10:00Z (its newest is 100000103, taken 2025-06-03T04:15:02Z): its backups may have stopped`,
+      `droplet ${WEB_DROPLET} has no backup taken after 2025-06-16T04:10:00Z (its newest is 100000103, taken 2025-06-03T04:15:02Z), ` +
+        "so this rotation waits for its next backup: the next daily backup window opens",
     );
+    expect(step.error?.message).toMatch(/opens \w+day \d{4}-\d{2}-\d{2} 04:00 UTC and lasts 4 hours\. Run `pulumi up` again once it has closed/);
     expect(vault()).toEqual(before);
     expect(vault().initErrors).toBeUndefined();
-    expect(account.sim.requests().map((r) => r.route)).toEqual(["GET /v2/droplets/:id/backups"]);
+    // The backups, then the policy that says when the next one comes.
+    expect(account.sim.requests().map((r) => r.route)).toEqual(["GET /v2/droplets/:id/backups", "GET /v2/droplets/:id/backups/policy"]);
     expect(snapshots()).toEqual([GOLDEN, HAND, `${w2.snapshotId} web-W2 ams3,nyc3`, `${w3.snapshotId} web-W3 ams3,nyc3`]);
   });
 
@@ -314,7 +319,9 @@ describe("a vault keeping two weekly generations of the web Droplet, copied to a
     account.simClock.pause();
     const step = await failedUp(stack, w5Policy);
     expect(step.error?.message).toContain(`generation W5 (snapshot ${backup})`);
-    expect(step.error?.message).toContain("Run `pulumi up` again to finish");
+    // The copy's advice, once: the vault adds its own only to failures that carry none.
+    expect(step.error?.message).toContain("Run `pulumi up` again to resume waiting (nothing is transferred twice)");
+    expect(step.error?.message.match(/again/g)).toHaveLength(1);
     expect(step.error?.message).toContain("Until then 1 generation(s) beyond keep=1 are kept too, and billed.");
     expect(writes().sort()).toEqual([rename(backup), actionPost(backup), actionPost(backup)].sort());
     expect(vault().initErrors).toHaveLength(1);

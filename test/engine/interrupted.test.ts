@@ -55,7 +55,7 @@ it("a convert that outlives the wait fails the step naming the action; the resou
   const [convert] = converts(backupId);
   expect(step.op).toBe("create");
   expect(step.error?.message).toContain(`Gave up waiting for DigitalOcean action ${convert.id} (convert of image ${backupId}`);
-  expect(step.error?.message).toContain("run `pulumi up` again to resume waiting (no second convert is started)");
+  expect(step.error?.message).toContain("Run `pulumi up` again to resume waiting (no second convert is started)");
   const kept = stack.get("kept");
   expect(kept.id).toBe(String(backupId));
   expect(kept.initErrors).toHaveLength(1);
@@ -219,7 +219,7 @@ describe("scheduled CI jobs: each ends at waitTimeoutSeconds, the next resumes",
     expect(steps.map((s) => [s.op, s.name, Boolean(s.error)])).toEqual([["create", "big", true]]);
     const [convert] = converts(backupId);
     expect(account.sim.state.action(convert.id)?.status).toBe("in-progress");
-    expect(stack.get("big")).toMatchObject({ initErrors: [expect.stringContaining("run `pulumi up` again to resume waiting")], outputs: { imageType: "backup", actionId: convert.id } });
+    expect(stack.get("big")).toMatchObject({ initErrors: [expect.stringContaining("Run `pulumi up` again to resume waiting")], outputs: { imageType: "backup", actionId: convert.id } });
     // The copy depends on the snapshot: the engine does not create it in a run where the snapshot failed.
     expect([...stack.state.values()].map((r) => r.name)).toEqual(["big"]);
     expect(account.count(ACTION_POST)).toBe(1);

@@ -17,8 +17,13 @@ async function registrations(config: Record<string, string>): Promise<Map<string
     {
       project: PROJECT,
       config: Object.fromEntries(Object.entries(config).map(([key, value]) => [`${PROJECT}:${key}`, value])),
-      // The snapshot's id as the provider would report it, so the copy and the standby can use it.
-      newResource: (args) => (args.name === "web-weekly" ? { id: String(SNAPSHOT_ID), state: { ...args.inputs, snapshotId: SNAPSHOT_ID } } : undefined),
+      // The ids as the provider reports them: the snapshot's, and the copy's (its image's), so the copy and the standby can use them.
+      newResource: (args) =>
+        args.name === "web-weekly"
+          ? { id: String(SNAPSHOT_ID), state: { ...args.inputs, snapshotId: SNAPSHOT_ID } }
+          : args.name === "web-weekly-dr"
+            ? { id: String(args.inputs.imageId), state: { ...args.inputs, imageId: Number(args.inputs.imageId) } }
+            : undefined,
     },
   );
   return new Map(resources.map((r) => [r.name, r]));
@@ -30,7 +35,8 @@ it("with an existing Droplet: keeps its newest backup, copies it to the DR regio
   expect([...byName.keys()].sort()).toEqual(["web-weekly", "web-weekly-dr"]);
   expect(byName.get("web-weekly")?.inputs).toMatchObject({ dropletId: "3164494", tags: ["dr", "web"], triggers: { week: expect.stringMatching(/^\d{4}-W\d{2}$/) } });
   expect(byName.get("web-weekly")?.options.retainOnDelete).toBe(true);
-  expect(byName.get("web-weekly-dr")?.inputs).toMatchObject({ imageId: SNAPSHOT_ID, regions: ["ams3", "lon1"] });
+  // Wired by the snapshot's resource id, which a preview knows while the snapshot is only renamed.
+  expect(byName.get("web-weekly-dr")?.inputs).toMatchObject({ imageId: String(SNAPSHOT_ID), regions: ["ams3", "lon1"] });
 });
 
 it("without dropletId: creates a Droplet with weekly backups and keeps that Droplet's backup", async () => {

@@ -81,6 +81,8 @@ it("generates the API reference from the JSDoc without a warning", () => {
   for (const page of ["classes/SnapshotFromBackup.md", "classes/ImageRegionCopy.md", "classes/BackupVault.md", "interfaces/BackupVaultArgs.md"]) {
     expect(fs.existsSync(path.join(out, "pulumi-digitalocean-image-actions", page))).toBe(true);
   }
-  expect(fs.readFileSync(path.join(out, "pulumi-digitalocean-image-actions", "interfaces", "SnapshotFromBackupArgs.md"), "utf8")).toContain("Changing it replaces the resource");
+  expect(fs.readFileSync(path.join(out, "pulumi-digitalocean-image-actions", "interfaces", "SnapshotFromBackupIdArgs.md"), "utf8")).toContain("Changing it replaces the resource");
+  expect(fs.readFileSync(path.join(out, "pulumi-digitalocean-image-actions", "type-aliases", "SnapshotFromBackupArgs.md"), "utf8")).toContain("exactly one of");
+  expect(fs.existsSync(path.join(out, "pulumi-digitalocean-image-actions", "functions", "isoWeek.md"))).toBe(true);
   expect(fs.existsSync(path.join(out, "pulumi-digitalocean-image-actions", "simulator", "functions", "startSimulator.md"))).toBe(true);
 }, 120_000);

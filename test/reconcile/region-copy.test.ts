@@ -135,7 +135,10 @@ describe("convergeRegionCopy", () => {
     account.simClock.pause();
     const error = (await convergeRegionCopy(account.session, spec(["ams3", "sfo3"], { waitTimeoutSeconds: 10 }), undefined, () => {}).catch((e: unknown) => e)) as IncompleteError<RegionCopyObservation>;
     expect(error).toBeInstanceOf(IncompleteError);
-    expect(error.message).toMatch(/resume waiting/);
+    expect(error.message).toMatch(/Run `pulumi up` again to resume waiting \(nothing is transferred twice\), or raise waitTimeoutSeconds \(now 10\)\.$/);
+    // One line per transfer, and the advice once for both.
+    expect(error.message.match(/goes on at DigitalOcean/g)).toHaveLength(2);
+    expect(error.message.match(/again/g)).toHaveLength(1);
     expect(error.state.actionIds).toHaveLength(2);
     account.sim.resetRequests();
     const next = convergeRegionCopy(account.session, spec(["ams3", "sfo3"]), error.state, () => {});

@@ -114,6 +114,18 @@ describe("convergeSnapshot", () => {
     expect(account.writes()).toEqual([]);
   });
 
+  it("tells a Droplet with no backup yet when its first window opens, and one without backups to enable them", async () => {
+    account.sim.state.addDroplet({ id: 500, name: "new-web", region: "nyc3", backup_policy: { plan: "weekly", weekday: "SUN", hour: 20 } });
+    account.sim.state.addDroplet({ id: 501, name: "no-backups", region: "nyc3" });
+
+    const waiting = (await convergeSnapshot(account.session, spec({ dropletId: 500 }), () => {}).catch((e: unknown) => e)) as Error;
+    const window = account.sim.state.listDroplets().find((d) => d.id === 500)!.next_backup_window as { start: string };
+    expect(waiting.message).toContain(`droplet 500 has no backups yet: the next weekly backup window opens Sunday ${window.start.slice(0, 10)} 20:00 UTC and lasts 4 hours`);
+    const disabled = (await convergeSnapshot(account.session, spec({ dropletId: 501 }), () => {}).catch((e: unknown) => e)) as Error;
+    expect(disabled.message).toContain("droplet 501 has no backups: backups are disabled on it. Enable backups on it (`backups: true`");
+    expect(account.writes()).toEqual([]);
+  });
+
   it("refuses an image that is neither a backup nor a snapshot", async () => {
     const custom = account.sim.state.addImage({ name: "uploaded", type: "custom", regions: ["nyc3"] });
     await expect(convergeSnapshot(account.session, spec({ backupId: custom.id }), () => {})).rejects.toThrow(/custom image, not a backup/);
@@ -125,7 +137,9 @@ describe("convergeSnapshot", () => {
     const incomplete = error as IncompleteError<SnapshotObservation>;
     expect(incomplete.id).toBe(String(WEB_BACKUPS[2]));
     expect(incomplete.state).toMatchObject({ imageType: "backup", actionId: expect.any(Number) });
-    expect(incomplete.message).toMatch(/run `pulumi up` again to resume/);
+    expect(incomplete.message).toMatch(/goes on at DigitalOcean\. Run `pulumi up` again to resume waiting \(no second convert is started\), or raise waitTimeoutSeconds \(now 10\)\.$/);
+    // Said once: the waiter's error states what happened, the convert says what to do.
+    expect(incomplete.message.match(/again/g)).toHaveLength(1);
 
     const resumed = await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[2] }), () => {});
     expect(resumed).toMatchObject({ imageType: "snapshot", actionId: incomplete.state.actionId });

@@ -1,7 +1,11 @@
+import { ApiError } from "../../provider/client/errors";
 import * as vaultHandlers from "../../provider/dynamic/backup-vault";
+import { startSimulator } from "../../provider/simulator";
+import { describeSchedule } from "../../provider/reconcile/backup-window";
 import { IncompleteError } from "../../provider/reconcile/errors";
 import { convergeVault, type VaultObservation, type VaultSpec } from "../../provider/reconcile/vault";
-import { collectingLog, GOLDEN_SNAPSHOT, nightlyBackup, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
+import { collectingLog, GOLDEN_SNAPSHOT, nightlyBackup, SEED, sessionFor, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
+import { PausableClock } from "../support/pausable-clock";
 
 let account: Account;
 beforeEach(async () => {
@@ -141,6 +145,54 @@ describe("convergeVault", () => {
     await expect(rotate("2025-W25", third)).resolves.toMatchObject({ generations: third.generations });
   });
 
+});
+
+describe("a rotation before the Droplet's next backup", () => {
+  it("says when the next backup window opens, from the Droplet's backup policy", async () => {
+    const first = await rotate("2025-W23", undefined);
+    account.sim.resetRequests();
+    const error = (await rotate("2025-W24", first).catch((e: unknown) => e)) as Error;
+
+    // The window the simulator serves for the seed's daily 04:00 plan, in the words of the message.
+    const window = account.sim.state.listDroplets().find((d) => d.id === WEB_DROPLET)!.next_backup_window as { start: string };
+    const day = new Date(window.start).toLocaleDateString("en-US", { weekday: "long", timeZone: "UTC" });
+    expect(error.message).toContain(`no backup taken after ${first.generations[0].createdAt}`);
+    expect(error.message).toContain(`the next daily backup window opens ${day} ${window.start.slice(0, 10)} 04:00 UTC and lasts 4 hours`);
+    expect(error.message).toContain("Run `pulumi up` again once it has closed");
+    expect(error.message).not.toContain("may have stopped");
+    expect(account.writes()).toEqual([]);
+  });
+
+  it("falls back to the general message when the policy cannot be read", async () => {
+    const first = await rotate("2025-W23", undefined);
+    const forbidden = new ApiError({ status: 403, errorId: "forbidden", apiMessage: "You are not authorized to perform this operation", method: "GET", path: `/v2/droplets/${WEB_DROPLET}/backups/policy` });
+    jest.spyOn(account.session.client, "getDropletBackupPolicy").mockRejectedValueOnce(forbidden);
+    const error = (await rotate("2025-W24", first).catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/no backup taken after .*its backups may have stopped/);
+  });
+
+  it("describes the plan itself when DigitalOcean gives no next window", () => {
+    const weekly = { droplet_id: 1, backup_enabled: true, backup_policy: { plan: "weekly", weekday: "SUN", hour: 4, window_length_hours: 4 } };
+    expect(describeSchedule(weekly)).toEqual({ enabled: true, nextWindow: "the weekly backup window opens Sundays at 04:00 UTC and lasts 4 hours" });
+    expect(describeSchedule({ ...weekly, backup_policy: { plan: "daily", hour: 20 } })).toEqual({ enabled: true, nextWindow: "the daily backup window opens at 20:00 UTC" });
+    // Nothing to say without an hour: the caller keeps its general message.
+    expect(describeSchedule({ ...weekly, backup_policy: { plan: "weekly" } })).toBeUndefined();
+  });
+
+  it("says backups are disabled when the policy says so", async () => {
+    const seed = { ...SEED, droplets: SEED.droplets!.map((d) => (d.id === WEB_DROPLET ? { ...d, backup_policy: null } : d)) };
+    const sim = await startSimulator({ clock: new PausableClock(account.sim.clock.scale), seed });
+    const session = sessionFor(sim);
+    try {
+      const kept = await convergeVault(session, policy, undefined, () => {});
+      const error = (await convergeVault(session, { ...policy, rotationKey: "2025-W24" }, kept, () => {}).catch((e: unknown) => e)) as Error;
+      expect(error.message).toContain("backups are disabled on it");
+      expect(error.message).not.toContain("may have stopped");
+    } finally {
+      await session.client.close();
+      await sim.close();
+    }
+  });
 });
 
 describe("BackupVault check and diff", () => {

@@ -9,12 +9,16 @@ import { DigitalOceanError } from "../../errors";
 export class IncompleteError<State> extends DigitalOceanError {
   override readonly name = "IncompleteError";
 
+  /** Whether the message already says how the next run goes on, so a caller wrapping it does not say it again. */
+  readonly advised: boolean;
+
   constructor(
     message: string,
     readonly id: string,
     readonly state: State,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; advised?: boolean },
   ) {
     super(message, options);
+    this.advised = options?.advised ?? false;
   }
 }

@@ -2,7 +2,11 @@ import { DigitalOceanError } from "../../errors";
 import type { Action } from "../../api/types";
 import { describeAction } from "./describe-action";
 
-/** The wait's deadline passed with the action still in progress. */
+/**
+ * The wait's deadline passed with the action still in progress. The message
+ * states what happened only: the caller knows what running again does and
+ * says it once.
+ */
 export class ActionTimeoutError extends DigitalOceanError {
   constructor(
     /** The action as last seen. */
@@ -11,7 +15,7 @@ export class ActionTimeoutError extends DigitalOceanError {
   ) {
     super(
       `Gave up waiting for DigitalOcean action ${action.id} (${describeAction(action)}) after ${formatWaitTime(waitedMs)}; ` +
-        `it was still ${action.status}. The action goes on at DigitalOcean: running the update again resumes waiting for it instead of starting it anew.`,
+        `it was still ${action.status}, and goes on at DigitalOcean.`,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { isoWeek } from "../../examples/shared/iso-week";
+import { isoWeek } from "pulumi-digitalocean-image-actions";
 
 describe("isoWeek", () => {
   it.each([
