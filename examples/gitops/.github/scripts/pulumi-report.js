@@ -175,7 +175,8 @@ function renderVerdict(stack, verdict) {
       `### \`pulumi up\` on ${stack}: resumes next run`,
       "",
       "Every resource this run left incomplete waits for an action that goes on at DigitalOcean. " +
-        "The next run of this workflow (the schedule, a merge, or Run workflow) resumes the same actions and starts none twice; nothing to do.",
+        "The next run of this workflow (the schedule, a merge, or Run workflow) resumes the same actions and starts none twice; nothing to do. " +
+        "(This reads the state: a create that failed outright leaves nothing there, so the `pulumi up` step's log is the full list of errors.)",
       ...table,
     ].join("\n");
   }
