@@ -1,8 +1,8 @@
 /**
- * The nightly drift check of examples/gitops: `pulumi preview --refresh
- * --expect-no-changes`, which fails the job when the plan holds anything but
- * "same". The refresh reads every resource (and, being a preview, saves
- * nothing); the plan is then what the next `pulumi up` would do about it.
+ * The nightly drift check of examples/gitops: `pulumi preview --refresh`, whose
+ * plan opens an issue and fails the job when it holds anything but "same". The
+ * refresh reads every resource (and, being a preview, saves nothing); the plan
+ * is then what the next `pulumi up` would do about it.
  */
 import { BackupVault, ImageRegionCopy, SnapshotFromBackup, type BackupVaultGeneration } from "pulumi-digitalocean-image-actions";
 import { startEngineAccount, WEB_NEWEST_BACKUP, type EngineAccount } from "./account";
