@@ -42,7 +42,9 @@ const kept = new SnapshotFromBackup(
     tags: ["dr", "web"],
     triggers: { week },
   },
-  // A snapshot converted from a backup cannot be made again once the backup expires.
+  // A snapshot converted from a backup cannot be made again once the backup expires. Each week's
+  // replacement therefore forgets the previous snapshot rather than deleting it: one more
+  // snapshot a week stays billed ($0.06 per GB a month) until deleted by hand, or use BackupVault.
   { retainOnDelete: true },
 );
 
