@@ -18,6 +18,12 @@ export function handleInspection(ctx: ServerContext, method: string, url: URL, r
     case "DELETE /_sim/requests":
       ctx.log.reset();
       return send(res, 204, undefined);
+    case "GET /_sim/clock": {
+      // Both readings at once: a provider process on the same machine derives the clock's anchor from them (see anchorOf).
+      const wallClockMs = Date.now();
+      const clockMs = ctx.clock.now();
+      return send(res, 200, { time: new Date(clockMs).toISOString(), clockMs, wallClockMs, scale: ctx.clock.scale });
+    }
     case "GET /_sim/state":
       return send(res, 200, ctx.state.snapshot());
     case "GET /_sim/faults":
