@@ -12,6 +12,11 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Real milliseconds per clock millisecond: 1 for the wall clock, 0.01 runs 100 times faster. */
   readonly scale: number;
+  /**
+   * For a scaled clock, the instant where it agrees with the wall clock: what
+   * another process needs to read the same time line (see scaledClock).
+   */
+  readonly anchorMs?: number;
 }
 
 /**
@@ -26,9 +31,11 @@ export function scaledClock(scale: number, anchorMs: number = Date.now()): Clock
   if (!(scale > 0) || !Number.isFinite(scale)) {
     throw new RangeError(`time scale must be a positive number, got ${scale}`);
   }
+  if (scale === 1) return { scale, now: () => Date.now(), sleep: (ms, signal) => sleepReal(Math.max(0, ms), signal) };
   return {
     scale,
-    now: () => (scale === 1 ? Date.now() : anchorMs + (Date.now() - anchorMs) / scale),
+    anchorMs,
+    now: () => anchorMs + (Date.now() - anchorMs) / scale,
     sleep: (ms, signal) => sleepReal(Math.max(0, ms) * scale, signal),
   };
 }

@@ -190,6 +190,8 @@ interface SimulatorClockReading {
   clockMs: number;
   wallClockMs: number;
   scale: number;
+  /** Absent for a clock that is not a plain scaled one. */
+  anchorMs?: number;
 }
 
 /**
@@ -210,13 +212,13 @@ function simulatorAnchor(endpoint: string, scale: number): number {
         `set ${TIME_SCALE_VARIABLE}=${reading.scale} (in the environment of the pulumi process) to match it`,
     );
   }
-  return anchorOf(scale, reading.clockMs, reading.wallClockMs);
+  return Number.isFinite(reading.anchorMs) ? (reading.anchorMs as number) : anchorOf(scale, reading.clockMs, reading.wallClockMs);
 }
 
 /** The simulator's clock: directly when it runs in this process, else from `GET /_sim/clock` in a child process. */
 function readSimulatorClock(endpoint: string): SimulatorClockReading | undefined {
   const local = simulatorClockAt(endpoint);
-  if (local) return { wallClockMs: Date.now(), clockMs: local.now(), scale: local.scale };
+  if (local) return { wallClockMs: Date.now(), clockMs: local.now(), scale: local.scale, anchorMs: local.anchorMs };
   try {
     const answer = execFileSync(process.execPath, ["-e", READ_SIMULATOR_CLOCK, new URL("/_sim/clock", endpoint).href], { encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "ignore"] });
     return JSON.parse(answer) as SimulatorClockReading;

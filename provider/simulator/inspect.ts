@@ -19,10 +19,10 @@ export function handleInspection(ctx: ServerContext, method: string, url: URL, r
       ctx.log.reset();
       return send(res, 204, undefined);
     case "GET /_sim/clock": {
-      // Both readings at once: a provider process on the same machine derives the clock's anchor from them (see anchorOf).
+      // A provider process takes the anchor, or derives it from both readings at once for a clock without one (see anchorOf).
       const wallClockMs = Date.now();
       const clockMs = ctx.clock.now();
-      return send(res, 200, { time: new Date(clockMs).toISOString(), clockMs, wallClockMs, scale: ctx.clock.scale });
+      return send(res, 200, { time: new Date(clockMs).toISOString(), clockMs, wallClockMs, scale: ctx.clock.scale, anchorMs: ctx.clock.anchorMs });
     }
     case "GET /_sim/state":
       return send(res, 200, ctx.state.snapshot());

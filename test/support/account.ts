@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DigitalOceanClient } from "../../provider/client/client";
-import { anchorOf, scaledClock } from "../../provider/clock";
+import { scaledClock } from "../../provider/clock";
 import { createSession, type AccountSession } from "../../provider/session";
 import type { Action, ImageActionRequest } from "../../provider/api/types";
 import { startSimulator, type RequestLogEntry, type SeedData, type Simulator, type SimulatorOptions } from "../../provider/simulator";
@@ -50,7 +50,7 @@ export async function simulatedAccount(
 /** A separate session against the same simulator, as a second pipeline would have, on a clock of the simulator's scale that a pause of the simulator does not stop. */
 export function sessionFor(sim: Simulator): AccountSession {
   // Anchored where the simulator's clock is, as a provider process takes it from the simulator.
-  const clock = scaledClock(sim.clock.scale, anchorOf(sim.clock.scale, sim.clock.now(), Date.now()));
+  const clock = scaledClock(sim.clock.scale, sim.clock.anchorMs);
   return createSession(new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock }), clock);
 }
 

@@ -2,7 +2,7 @@ import type { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError } from "../../provider/client/errors";
 import { RequestPacer } from "../../provider/client/rate-limit/pacer";
 import type { Action } from "../../provider/api/types";
-import { anchorOf, scaledClock } from "../../provider/clock";
+import { scaledClock } from "../../provider/clock";
 import type { Simulator } from "../../provider/simulator";
 import { ActionErroredError, ActionTimeoutError, ActionWatcher } from "../../provider/waiter";
 import { ActionPoller } from "../../provider/waiter/poller";
@@ -38,7 +38,7 @@ async function restartOnPausableClock(scale: number): Promise<PausableClock> {
   // The clock replaces seededSimulator's default time scale; the two cannot be given together.
   sim = await seededSimulator({ timeScale: undefined, clock: simClock });
   // Anchored where the simulator's clock is, as a provider process takes it from the simulator.
-  const clock = scaledClock(scale, anchorOf(scale, simClock.now(), Date.now()));
+  const clock = scaledClock(scale, simClock.anchorMs);
   client = clientFor(sim, { clock, pacer: new RequestPacer(clock) });
   watcher = new ActionWatcher(new ActionPoller(client, clock));
   return simClock;
