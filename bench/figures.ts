@@ -45,7 +45,8 @@ export function perMinute(log: RequestLogEntry[]): number[] {
   const first = log[0]?.clockMs ?? 0;
   const minutes: number[] = [];
   for (const entry of log) {
-    if (entry.outcome !== "ok") continue;
+    // The API's own answers, successes and error answers (a 404, a 422) alike.
+    if (entry.outcome !== "ok" && !entry.outcome.startsWith("error:")) continue;
     const m = Math.floor((entry.clockMs - first) / 60_000);
     while (minutes.length <= m) minutes.push(0);
     minutes[m] += 1;

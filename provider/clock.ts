@@ -12,33 +12,74 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Real milliseconds per clock millisecond: 1 for the wall clock, 0.01 runs 100 times faster. */
   readonly scale: number;
+  /**
+   * For a scaled clock, the instant where it agrees with the wall clock: what
+   * another process needs to read the same time line (see scaledClock).
+   */
+  readonly anchorMs?: number;
 }
 
 /**
- * Where every scaled clock agrees with the wall clock: a fixed instant, so a
- * simulator and a provider process started apart (even on either side of
- * midnight) read the same time and the action timestamps one writes mean the
- * same to the other. Fixed rather than "now" because nothing else is shared
- * between the two processes but the scale. A scaled calendar runs ahead of the
- * real one (at 0.001, a thousand days a day), which keeps ISO timestamps within
- * four-digit years for about eight years from this instant at that scale.
+ * A clock whose time runs `1 / scale` times faster than the wall clock, and
+ * agrees with it at `anchorMs`: by default the moment it is made, so its
+ * timestamps start at the real time (a simulator's, from its start). Two
+ * processes agree when they share the anchor: the provider takes the
+ * simulator's (see simulatorAnchor in session.ts). `scaledClock(1)` is the
+ * wall clock.
  */
-export const SCALED_CLOCK_ANCHOR = Date.UTC(2026, 0, 1);
-
-/**
- * A clock whose time runs `1 / scale` times faster than the wall clock.
- * `scaledClock(1)` is the wall clock; any other scale agrees with it at
- * SCALED_CLOCK_ANCHOR.
- */
-export function scaledClock(scale: number): Clock {
+export function scaledClock(scale: number, anchorMs: number = Date.now()): Clock {
   if (!(scale > 0) || !Number.isFinite(scale)) {
     throw new RangeError(`time scale must be a positive number, got ${scale}`);
   }
+  if (scale === 1) return { scale, now: () => Date.now(), sleep: (ms, signal) => sleepReal(Math.max(0, ms), signal) };
   return {
     scale,
-    now: () => (scale === 1 ? Date.now() : SCALED_CLOCK_ANCHOR + (Date.now() - SCALED_CLOCK_ANCHOR) / scale),
+    anchorMs,
+    now: () => anchorMs + (Date.now() - anchorMs) / scale,
     sleep: (ms, signal) => sleepReal(Math.max(0, ms) * scale, signal),
   };
+}
+
+/**
+ * The anchor of a clock of `scale` that reads `clockMs` when the wall clock
+ * reads `wallClockMs`: what a process needs to agree with another's scaled
+ * clock from one reading of it.
+ */
+export function anchorOf(scale: number, clockMs: number, wallClockMs: number): number {
+  return scale === 1 ? wallClockMs : (clockMs * scale - wallClockMs) / (scale - 1);
+}
+
+/**
+ * Simulators running in this process, by origin: a provider session made in
+ * the same process reads their clock directly, as a request to them would wait
+ * on this very process. Kept under a global symbol so the sources and the
+ * built package, when both are loaded, share one registry.
+ */
+const RUNNING_SIMULATORS = Symbol.for("pulumi-digitalocean-image-actions.running-simulators");
+
+function runningSimulators(): Map<string, Clock> {
+  const holder = globalThis as { [RUNNING_SIMULATORS]?: Map<string, Clock> };
+  return (holder[RUNNING_SIMULATORS] ??= new Map());
+}
+
+/**
+ * Records the clock of a simulator serving `origin` in this process; the
+ * returned function forgets it.
+ * @internal
+ */
+export function registerSimulatorClock(origin: string, clock: Clock): () => void {
+  runningSimulators().set(origin, clock);
+  return () => {
+    if (runningSimulators().get(origin) === clock) runningSimulators().delete(origin);
+  };
+}
+
+/**
+ * The clock of a simulator serving `endpoint` in this process, if one does.
+ * @internal
+ */
+export function simulatorClockAt(endpoint: string): Clock | undefined {
+  return runningSimulators().get(new URL(endpoint).origin);
 }
 
 export const wallClock: Clock = scaledClock(1);

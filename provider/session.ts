@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { scaledClock, wallClock, type Clock } from "./clock";
+import { anchorOf, scaledClock, simulatorClockAt, wallClock, type Clock } from "./clock";
 import { DigitalOceanClient } from "./client/client";
 import { isLoopback, type Connection } from "./client/config";
 import { ConfigurationError } from "./client/errors";
@@ -99,14 +100,16 @@ const shares = new Map<string, TokenShare>();
  * in the dynamic-provider process shares it: one poller and one connection pool
  * per token and endpoint, one rate limiter per token. The clock is
  * `scaledClock(DO_IMAGE_ACTIONS_TIME_SCALE)` when that variable is set (to run
- * against a simulator on a scaled clock; refused for any other endpoint), else
- * the wall clock.
+ * against a simulator on a scaled clock; refused for any other endpoint),
+ * anchored where the simulator's is so both read the same time; else the wall
+ * clock.
  */
 export function getSession(connection: Connection): AccountSession {
-  const clock = clockFromEnvironment(connection);
-  const key = `${tokenFingerprint(connection.token)} ${clock.scale}`;
+  const scale = scaleFromEnvironment(connection);
+  const key = `${tokenFingerprint(connection.token)} ${scale}`;
   let share = shares.get(key);
   if (!share) {
+    const clock = scale === 1 ? wallClock : scaledClock(scale, simulatorAnchor(connection.apiEndpoint, scale));
     share = { clock, pacer: new RequestPacer(clock), sessions: new Map() };
     shares.set(key, share);
   }
@@ -161,9 +164,9 @@ function tokenFingerprint(token: string): string {
  * a two-minute transfer "time out" after seconds and poll far too often, so it
  * is refused unless the endpoint is a loopback simulator.
  */
-function clockFromEnvironment(connection: Connection): Clock {
+function scaleFromEnvironment(connection: Connection): number {
   const raw = process.env[TIME_SCALE_VARIABLE];
-  if (raw === undefined || raw.trim() === "") return wallClock;
+  if (raw === undefined || raw.trim() === "") return 1;
   const scale = Number(raw);
   if (!(scale > 0) || !Number.isFinite(scale)) {
     throw new ConfigurationError(
@@ -179,5 +182,52 @@ function clockFromEnvironment(connection: Connection): Clock {
         `end waits early. Unset ${TIME_SCALE_VARIABLE} (it is read from the environment of the pulumi process)`,
     );
   }
-  return scaledClock(scale);
+  return scale;
 }
+
+/** What the simulator answers on `GET /_sim/clock`. */
+interface SimulatorClockReading {
+  clockMs: number;
+  wallClockMs: number;
+  scale: number;
+  /** Absent for a clock that is not a plain scaled one. */
+  anchorMs?: number;
+}
+
+/**
+ * The anchor of the simulator's scaled clock at `endpoint`, so this process's
+ * clock reads the same time as the simulator's: the timestamps it writes
+ * (`started_at`, `ratelimit-reset`) are compared with ours. Read once per
+ * token and scale, when the session is made; sessions are made synchronously
+ * on first use, so the one request to a simulator in another process runs in
+ * a child process. When nothing there answers like the simulator, the clock is
+ * anchored now.
+ */
+function simulatorAnchor(endpoint: string, scale: number): number {
+  const reading = readSimulatorClock(endpoint);
+  if (!reading || ![reading.clockMs, reading.wallClockMs, reading.scale].every(Number.isFinite)) return Date.now();
+  if (reading.scale !== scale) {
+    throw new ConfigurationError(
+      `${TIME_SCALE_VARIABLE}=${scale} is set, but the simulator at ${endpoint} runs at --time-scale ${reading.scale}: ` +
+        `set ${TIME_SCALE_VARIABLE}=${reading.scale} (in the environment of the pulumi process) to match it`,
+    );
+  }
+  return Number.isFinite(reading.anchorMs) ? (reading.anchorMs as number) : anchorOf(scale, reading.clockMs, reading.wallClockMs);
+}
+
+/** The simulator's clock: directly when it runs in this process, else from `GET /_sim/clock` in a child process. */
+function readSimulatorClock(endpoint: string): SimulatorClockReading | undefined {
+  const local = simulatorClockAt(endpoint);
+  if (local) return { wallClockMs: Date.now(), clockMs: local.now(), scale: local.scale, anchorMs: local.anchorMs };
+  try {
+    const answer = execFileSync(process.execPath, ["-e", READ_SIMULATOR_CLOCK, new URL("/_sim/clock", endpoint).href], { encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "ignore"] });
+    return JSON.parse(answer) as SimulatorClockReading;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prints the body of a 2xx answer to the URL given as its argument; exits 1 on anything else. */
+const READ_SIMULATOR_CLOCK = `fetch(process.argv[1], { signal: AbortSignal.timeout(5000) })
+  .then((r) => (r.ok ? r.text() : Promise.reject(new Error(String(r.status)))))
+  .then((text) => process.stdout.write(text), () => (process.exitCode = 1));`;

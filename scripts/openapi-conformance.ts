@@ -4,7 +4,9 @@
  *
  * The description is not part of this repository (the tests must not need it):
  * pass the file you have, a single bundled YAML or JSON whose $refs are all local
- * (`#/components/...`). The script starts the simulator from `dist/` (seeded from
+ * (`#/components/...`), such as `@redocly/cli bundle` makes of DigitalOcean's
+ * `specification/DigitalOcean-public.v2.yaml`. Schemas may refer to themselves
+ * or to each other in a loop. The script starts the simulator from `dist/` (seeded from
  * examples/seed.json), calls every endpoint it serves that the description
  * covers, successes and refusals (400, 401, 403, 404, 422, 429, 5xx) alike, and
  * checks each answer's status, declared headers and body. It then drives the real
@@ -143,8 +145,16 @@ function acceptPagination(doc: Record<string, unknown>): string[] {
   });
 }
 
-/** A loaded description: its operations with $refs inlined, and validation against their schemas. */
-class Spec {
+/**
+ * The URI under which the whole description is registered with Ajv: a schema
+ * that refers to itself, directly or through others (DigitalOcean's `apiAgent`
+ * lists agents), cannot be inlined, so where inlining would loop it refers to
+ * the registered copy instead (`<DESCRIPTION_URI>#/components/schemas/apiAgent`).
+ */
+const DESCRIPTION_URI = "https://description.invalid/openapi.json";
+
+/** A loaded description: its operations with $refs inlined (a recursive one referred to), and validation against their schemas. */
+export class Spec {
   readonly operations: Operation[];
   readonly quirks: string[];
   private readonly ajv = new Ajv({
@@ -153,14 +163,20 @@ class Spec {
     strict: false,
     // DigitalOcean's tag pattern escapes ':' (`^[a-zA-Z0-9_\-\:]+$`), which a unicode RegExp refuses.
     unicodeRegExp: false,
+    // Errors then carry the schema object holding the failing keyword, which names it in the file even behind a recursive $ref.
+    verbose: true,
   });
   /** Inlined node -> pointer of the part of the file it came from, to name schema paths across $refs. */
   private readonly origins = new WeakMap<object, string>();
   private readonly resolved = new Map<string, unknown>();
+  /** The $ref targets being inlined right now: meeting one again means the schema recurses. */
+  private readonly inlining = new Set<string>();
 
   constructor(private readonly doc: Record<string, unknown>) {
     addFormats(this.ajv);
     this.quirks = patchQuirks(doc);
+    // Not validated as a schema: it is an OpenAPI document, of which Ajv only ever reads the parts $refs point at.
+    this.ajv.addSchema(this.asJsonSchema(doc, "#") as Schema, DESCRIPTION_URI, undefined, false);
     this.operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([template, item]) =>
       METHODS.filter((m) => isObject(item[m])).map((m) => this.operation(template, m, item)),
     );
@@ -181,9 +197,24 @@ class Spec {
     };
   }
 
-  /** The part of the file at `pointer`, $refs inlined; each target is inlined once and shared. */
+  /**
+   * The part of the file at `pointer`, $refs inlined; each target is inlined
+   * once and shared. A $ref met again while its own target is being inlined
+   * stays a $ref, to the registered description, which Ajv follows as deep as
+   * the data goes.
+   */
   private target(pointer: string): unknown {
-    if (!this.resolved.has(pointer)) this.resolved.set(pointer, this.inline(lookup(this.doc, pointer), pointer));
+    if (this.inlining.has(pointer)) {
+      return this.remember({ $ref: `${DESCRIPTION_URI}${pointer}` }, pointer);
+    }
+    if (!this.resolved.has(pointer)) {
+      this.inlining.add(pointer);
+      try {
+        this.resolved.set(pointer, this.inline(lookup(this.doc, pointer), pointer));
+      } finally {
+        this.inlining.delete(pointer);
+      }
+    }
     return this.resolved.get(pointer);
   }
 
@@ -279,7 +310,21 @@ class Spec {
     // Ajv caches by schema object, and inlined schemas are shared, so each compiles once.
     const validate = this.ajv.compile(schema);
     if (validate(data)) return [];
-    return (validate.errors ?? []).map((e) => ({ at: this.pointerOf(schema, e.schemaPath), message: `${what}${e.instancePath} ${describe(e)}` }));
+    return (validate.errors ?? []).map((e) => ({ at: this.pointerOfError(schema, e), message: `${what}${e.instancePath} ${describe(e)}` }));
+  }
+
+  /** Where the failing keyword is in the file: in the schema object holding it, else along Ajv's schema path from `root`. */
+  private pointerOfError(root: object, e: ErrorObject): string {
+    const holder = isObject(e.parentSchema) ? this.origins.get(e.parentSchema) : undefined;
+    return holder === undefined ? this.pointerOf(root, e.schemaPath) : `${holder}/${escapeSegment(e.keyword)}`;
+  }
+
+  /** A copy of the description as JSON Schema (`nullable` turned into a type list), $refs left as they are, each node remembered where it is. */
+  private asJsonSchema(value: unknown, pointer: string): unknown {
+    if (Array.isArray(value)) return this.remember(value.map((v, i) => this.asJsonSchema(v, `${pointer}/${i}`)), pointer);
+    if (!isObject(value)) return value;
+    const out = Object.fromEntries(Object.entries(value).map(([key, v]) => [key, this.asJsonSchema(v, `${pointer}/${escapeSegment(key)}`)]));
+    return this.remember(nullableToJsonSchema(out), pointer);
   }
 
   /** Ajv's schema path under `root` as a pointer into the file: the last node inlined from a $ref names it. */
@@ -327,7 +372,7 @@ function specArgument(args: string[]): string {
 }
 
 /** Reads and parses the description, or says what is wrong with the file and how to fix it. */
-function loadSpec(file: string): Spec {
+export function loadSpec(file: string): Spec {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -685,10 +730,13 @@ async function main(args: string[]): Promise<number> {
   return report.print(file) > 0 ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    console.error(error instanceof UsageError ? `conformance: ${error.message}` : error);
-    process.exitCode = error instanceof UsageError ? 2 : 1;
-  },
-);
+// Run as the script; imported (by the tests), it only lends its description checks.
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: unknown) => {
+      console.error(error instanceof UsageError ? `conformance: ${error.message}` : error);
+      process.exitCode = error instanceof UsageError ? 2 : 1;
+    },
+  );
+}

@@ -1,4 +1,4 @@
-import { SCALED_CLOCK_ANCHOR, scaledClock, wallClock } from "../provider/clock";
+import { anchorOf, scaledClock, wallClock } from "../provider/clock";
 import { ManualClock } from "./support/manual-clock";
 
 describe("scaledClock", () => {
@@ -13,17 +13,23 @@ describe("scaledClock", () => {
     expect(clock.scale).toBe(0.01);
   });
 
-  it("reads the same time in clocks of one scale made on either side of midnight, as a simulator and a provider process may be", () => {
-    jest.useFakeTimers({ now: Date.UTC(2026, 11, 1, 23, 59, 59, 990), doNotFake: ["setImmediate"] });
-    const beforeMidnight = scaledClock(0.001);
-    jest.advanceTimersByTime(20);
-    const afterMidnight = scaledClock(0.001);
-    expect(afterMidnight.now()).toBe(beforeMidnight.now());
+  it("reads the real time when made, and agrees with the wall clock at a given anchor instead", () => {
+    jest.useFakeTimers({ now: Date.UTC(2026, 11, 1, 23, 59, 59), doNotFake: ["setImmediate"] });
+    const anchor = Date.UTC(2026, 0, 1);
+    const anchored = scaledClock(0.001, anchor);
+    expect(scaledClock(0.001).now()).toBe(Date.UTC(2026, 11, 1, 23, 59, 59));
+    expect(anchored.now()).toBe(anchor + (Date.UTC(2026, 11, 1, 23, 59, 59) - anchor) * 1000);
   });
 
-  it("agrees with the wall clock at the shared anchor", () => {
-    jest.useFakeTimers({ now: SCALED_CLOCK_ANCHOR, doNotFake: ["setImmediate"] });
-    expect(scaledClock(0.001).now()).toBe(SCALED_CLOCK_ANCHOR);
+  it("gives a clock made later, from one reading of another, the same time line", () => {
+    jest.useFakeTimers({ now: Date.UTC(2026, 5, 1), doNotFake: ["setImmediate"] });
+    const first = scaledClock(0.01);
+    jest.advanceTimersByTime(90_000);
+    const later = scaledClock(0.01, anchorOf(0.01, first.now(), Date.now()));
+    expect(later.now()).toBe(first.now());
+    jest.advanceTimersByTime(1_234);
+    expect(later.now()).toBe(first.now());
+    expect(scaledClock(0.01).now()).toBeLessThan(first.now());
   });
 
   it("is the wall clock at scale 1, and refuses a scale that is not positive", () => {

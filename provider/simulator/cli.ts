@@ -3,11 +3,16 @@
  * Runs the simulator from the command line:
  * `do-image-actions-simulator --port 8080 --seed examples/seed.json --time-scale 0.01`.
  * The first line printed is `listening on <url>`; without `--token` the next is
- * `token: <token>`. Bad flags exit with status 2.
+ * `token: <token>` (a token given with `--token` is not echoed). Bad flags exit
+ * with status 2.
  */
+import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { FaultConfig } from "./faults";
 import { loadSeed, startSimulator, type SimulatorOptions } from "./index";
+
+/** The example seed the package ships, from dist/provider/simulator/. */
+const EXAMPLE_SEED = path.resolve(__dirname, "..", "..", "..", "examples", "seed.json");
 
 const HELP = `Usage: do-image-actions-simulator [flags]
 
@@ -16,8 +21,10 @@ backups, regions, tags) on loopback, plus /_sim/ inspection endpoints.
 
   --port N                  port to listen on; 0 picks a free one (default 0)
   --host H                  127.0.0.1 (default), ::1 or localhost
-  --seed FILE               JSON seed with droplets, backups, images, tags, regions
-  --token T                 bearer token to accept (default: random, printed)
+  --seed FILE               JSON seed with droplets, backups, images, tags, regions;
+                            the package's example: ${EXAMPLE_SEED}
+  --token T                 bearer token to accept, not printed (default: a random
+                            one, printed on a second line: token: <token>)
   --time-scale S            real ms per simulated ms; 0.01 runs 100x faster (default 1)
   --convert-seconds N       duration of a convert action (default 60)
   --transfer-seconds N      duration of a transfer action (default 120)

@@ -22,7 +22,7 @@ import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { scaledClock, wallClock, type Clock } from "../clock";
+import { registerSimulatorClock, scaledClock, wallClock, type Clock } from "../clock";
 import { Faults, type FaultConfig } from "./faults";
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitConfig } from "./rate-limit";
 import { RequestLog, type RequestCounts, type RequestLogEntry } from "./request-log";
@@ -169,11 +169,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let closed: Promise<void> | undefined;
   const stop = () =>
     new Promise<void>((resolve, reject) => {
+      unregister();
       closing.abort(new Error("simulator closed"));
       server.close((err) => (err ? reject(err) : resolve()));
       server.closeAllConnections();
     });
   url = `http://${address.includes(":") ? `[${address}]` : address}:${port}`;
+  // A provider session made in this process takes its clock from here: asking over HTTP would wait on this process.
+  const unregister = registerSimulatorClock(new URL(url).origin, clock);
 
   return {
     url,

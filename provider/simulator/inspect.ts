@@ -18,6 +18,12 @@ export function handleInspection(ctx: ServerContext, method: string, url: URL, r
     case "DELETE /_sim/requests":
       ctx.log.reset();
       return send(res, 204, undefined);
+    case "GET /_sim/clock": {
+      // A provider process takes the anchor, or derives it from both readings at once for a clock without one (see anchorOf).
+      const wallClockMs = Date.now();
+      const clockMs = ctx.clock.now();
+      return send(res, 200, { time: new Date(clockMs).toISOString(), clockMs, wallClockMs, scale: ctx.clock.scale, anchorMs: ctx.clock.anchorMs });
+    }
     case "GET /_sim/state":
       return send(res, 200, ctx.state.snapshot());
     case "GET /_sim/faults":

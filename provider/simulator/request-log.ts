@@ -1,8 +1,14 @@
 import type { Clock } from "../clock";
 
-/** How a `/v2` request ended: answered normally, rate limited, or hit by an injected fault. */
+/**
+ * How a `/v2` request ended: a 2xx answer (`ok`), an error answer of the API
+ * itself by status (`error:401`, `error:404`, `error:422`...), rate limited,
+ * hit by an injected fault, or not answered yet (`pending`).
+ */
 export type RequestOutcome =
   | "ok"
+  | `error:${number}`
+  | "pending"
   | "rate-limited"
   | "fault:too-many-requests"
   | "fault:server-error"
@@ -35,6 +41,7 @@ export interface RequestCounts {
   /** By route template; unknown routes count under `"(unmatched)"`. */
   byRoute: Record<string, number>;
   byMethod: Record<string, number>;
+  /** By RequestOutcome: `ok` counts 2xx answers only, e.g. `{ ok: 9, "error:404": 1, "rate-limited": 2 }`. */
   byOutcome: Record<string, number>;
 }
 
@@ -55,6 +62,7 @@ export class RequestLog {
       route,
       query: Object.fromEntries(url.searchParams),
       status: null,
+      // Settled from the status when read (see outcomeOf); the server marks rate limits and faults itself.
       outcome: "ok",
       time: new Date(clockMs).toISOString(),
       clockMs,
@@ -64,7 +72,7 @@ export class RequestLog {
   }
 
   list(): RequestLogEntry[] {
-    return this.entries.map((e) => ({ ...e, query: { ...e.query } }));
+    return this.entries.map((e) => ({ ...e, query: { ...e.query }, outcome: outcomeOf(e) }));
   }
 
   counts(): RequestCounts {
@@ -73,7 +81,7 @@ export class RequestLog {
     for (const e of this.entries) {
       bump(counts.byRoute, e.route ?? "(unmatched)");
       bump(counts.byMethod, e.method);
-      bump(counts.byOutcome, e.outcome);
+      bump(counts.byOutcome, outcomeOf(e));
     }
     return counts;
   }
@@ -84,3 +92,13 @@ export class RequestLog {
   }
 }
 
+
+/**
+ * The outcome of an entry the server did not mark as rate limited or faulted:
+ * only a 2xx answer is `ok`; a 401, 404, 422 or a handler's 500 is that error.
+ */
+function outcomeOf(e: RequestLogEntry): RequestOutcome {
+  if (e.outcome !== "ok") return e.outcome;
+  if (e.status === null) return "pending";
+  return e.status >= 200 && e.status < 300 ? "ok" : `error:${e.status}`;
+}

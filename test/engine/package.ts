@@ -223,8 +223,12 @@ export function loadFromPackage<T = Record<string, unknown>>(pkg: PreparedPackag
 function fingerprintSources(dist: string): string {
   const hash = createHash("sha256");
   hash.update(fs.readFileSync(path.join(REPO_ROOT, "package.json")));
-  const readme = path.join(REPO_ROOT, "README.md");
-  if (fs.existsSync(readme)) hash.update(fs.readFileSync(readme));
+  // The files shipped besides dist/ (README, example seed...): every plain path in the manifest's "files".
+  const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { files?: string[] };
+  for (const file of (manifest.files ?? []).filter((f) => !f.includes("*"))) {
+    const shipped = path.join(REPO_ROOT, file);
+    if (fs.existsSync(shipped)) hash.update(file).update(fs.readFileSync(shipped));
+  }
   const walk = (d: string): void => {
     for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(d, entry.name);

@@ -31,24 +31,43 @@ it("logs /v2 requests with route templates, query, status and outcome, but never
   expect(sim.requests()).toEqual(log.body.requests);
 });
 
-it("counts by route, method and outcome, and resets", async () => {
+it("counts by route, method and outcome, only 2xx answers as ok and error answers by status, and resets", async () => {
   await call(sim, "GET", "/v2/images/100000001");
   await call(sim, "GET", "/v2/images/100000002");
   await call(sim, "GET", "/v2/nothing-here");
+  await call(sim, "GET", "/v2/images/100000001", undefined, "wrong");
+  await call(sim, "POST", "/v2/images/100000010/actions", { type: "convert" });
   const counts = await sim_("GET", "/_sim/requests/counts");
   expect(counts.body).toEqual({
-    total: 3,
-    byRoute: { "GET /v2/images/:id": 2, "(unmatched)": 1 },
-    byMethod: { GET: 3 },
-    byOutcome: { ok: 3 },
+    total: 5,
+    byRoute: { "GET /v2/images/:id": 3, "(unmatched)": 1, "POST /v2/images/:id/actions": 1 },
+    byMethod: { GET: 4, POST: 1 },
+    byOutcome: { ok: 2, "error:404": 1, "error:401": 1, "error:422": 1 },
   });
   expect(sim.requestCounts()).toEqual(counts.body);
+  expect(sim.requests().map((r) => [r.status, r.outcome])).toEqual([
+    [200, "ok"],
+    [200, "ok"],
+    [404, "error:404"],
+    [401, "error:401"],
+    [422, "error:422"],
+  ]);
   expect((await sim_("DELETE", "/_sim/requests")).status).toBe(204);
   expect(sim.requests()).toEqual([]);
   await call(sim, "GET", "/v2/regions");
-  expect(sim.requests()[0].seq).toBe(4);
+  expect(sim.requests()[0].seq).toBe(6);
   sim.resetRequests();
   expect(sim.requestCounts().total).toBe(0);
+});
+
+it("counts a request still waiting for its answer as pending, not ok", async () => {
+  sim.setFaults({ latencyMs: 60_000, routes: ["GET /v2/regions"] });
+  const waiting = call(sim, "GET", "/v2/regions").catch(() => undefined);
+  while (sim.requests().length === 0) await new Promise((resolve) => setImmediate(resolve));
+  expect(sim.requestCounts().byOutcome).toEqual({ pending: 1 });
+  expect(sim.requests()[0]).toMatchObject({ status: null, outcome: "pending" });
+  await sim.close();
+  await waiting;
 });
 
 it("does not log, limit or authenticate the inspection API itself", async () => {

@@ -49,7 +49,8 @@ export async function simulatedAccount(
 
 /** A separate session against the same simulator, as a second pipeline would have, on a clock of the simulator's scale that a pause of the simulator does not stop. */
 export function sessionFor(sim: Simulator): AccountSession {
-  const clock = scaledClock(sim.clock.scale);
+  // Anchored where the simulator's clock is, as a provider process takes it from the simulator.
+  const clock = scaledClock(sim.clock.scale, sim.clock.anchorMs);
   return createSession(new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: sim.url }, clock }), clock);
 }
 

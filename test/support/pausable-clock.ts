@@ -15,6 +15,11 @@ export class PausableClock implements Clock {
     this.running = scaledClock(scale);
   }
 
+  /** The running clock's: a provider takes it, and so reads the running time while the simulator's is paused. */
+  get anchorMs(): number | undefined {
+    return this.running.anchorMs;
+  }
+
   now(): number {
     return this.pausedAt ?? this.running.now();
   }

@@ -37,7 +37,8 @@ async function restartOnPausableClock(scale: number): Promise<PausableClock> {
   const simClock = new PausableClock(scale);
   // The clock replaces seededSimulator's default time scale; the two cannot be given together.
   sim = await seededSimulator({ timeScale: undefined, clock: simClock });
-  const clock = scaledClock(scale);
+  // Anchored where the simulator's clock is, as a provider process takes it from the simulator.
+  const clock = scaledClock(scale, simClock.anchorMs);
   client = clientFor(sim, { clock, pacer: new RequestPacer(clock) });
   watcher = new ActionWatcher(new ActionPoller(client, clock));
   return simClock;
