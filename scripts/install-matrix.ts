@@ -305,6 +305,7 @@ async function engineRun(dir: string): Promise<void> {
       inputs: r.inputs,
       rawInputs: r.inputs,
       secretPaths: [],
+      dependencies: [],
       options: { ignoreChanges: [] },
     };
   });
