@@ -318,6 +318,7 @@ async function engineRun(dir: string): Promise<void> {
       inputs: r.inputs,
       rawInputs: r.inputs,
       secretPaths: [],
+      dependencies: [],
       options: { ignoreChanges: [] },
     };
   });

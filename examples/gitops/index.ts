@@ -11,7 +11,7 @@
  *   drRegion            where every kept snapshot is copied (default ams3)
  *   keep                daily generations to keep (default 7)
  *   backupWindowEndHour the UTC hour the Droplet's daily backup window ends (default 4)
- *   waitTimeoutSeconds  how long one run waits for a convert or the transfers
+ *   waitTimeoutSeconds  how long each resource waits in all in one run, for its convert and transfers
  *                       (default 1800; keep the job's timeout-minutes above twice it)
  */
 import * as pulumi from "@pulumi/pulumi";

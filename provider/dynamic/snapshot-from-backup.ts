@@ -3,6 +3,7 @@ import { DiffCollector, sameTags } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
 import { BackupNotFoundError } from "../reconcile/errors";
+import { deadlineAfter } from "../waiter/deadline";
 import { asResourceInitFailure, callContext, checkResult, compact, type StackConfig } from "./context";
 
 /** Inputs after `check`: ids are numbers, tags sorted and unique, and exactly one of backupId or dropletId set. */
@@ -125,7 +126,8 @@ export async function read(id: string, props: SnapshotState, config?: StackConfi
 
 export async function destroy(id: string, props: SnapshotState, config?: StackConfig): Promise<void> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  await deleteSnapshot(ctx.session(), Number(id), props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log, { actionIds: [props.actionId] });
+  const session = ctx.session();
+  await deleteSnapshot(session, Number(id), deadlineAfter(session.clock, props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS), ctx.log, { actionIds: [props.actionId] });
 }
 
 function specOf(inputs: SnapshotDeclaration & BackupChoice): SnapshotSpec {

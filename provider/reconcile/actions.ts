@@ -3,6 +3,7 @@ import { matchesRequest, newestMatching } from "../client/policy/action-match";
 import { DigitalOceanError } from "../errors";
 import type { Action, ImageActionRequest } from "../api/types";
 import type { OngoingAction, AccountSession } from "../session";
+import type { Deadline } from "../waiter/deadline";
 import { throttledProgress, type Log } from "./progress";
 
 /** Every action on the image, newest first. */
@@ -98,10 +99,14 @@ export function actionToJoin(actions: readonly Action[], request: ImageActionReq
   return newestMatching(actions, request, "in-progress") ?? newestMatching(actions, request, "completed");
 }
 
-/** Waits for the action to complete, logging progress for long waits. */
-export function waitLogged(session: AccountSession, action: Action, imageId: number, request: ImageActionRequest, timeoutSeconds: number, log: Log): Promise<Action> {
+/**
+ * Waits for the action to complete, until the operation's deadline at most, logging progress for long
+ * waits. Past the deadline it gives up at once: the action, started or joined, goes on at DigitalOcean.
+ */
+export function waitLogged(session: AccountSession, action: Action, imageId: number, request: ImageActionRequest, deadline: Deadline, log: Log): Promise<Action> {
   const wait = session.watcher.waitFor(action, {
-    timeoutMs: timeoutSeconds * 1000,
+    timeoutMs: Math.max(0, deadline.endsAt - session.clock.now()),
+    since: deadline.startedAt,
     onProgress: throttledProgress(describeRequest(imageId, request), log, session.clock),
   });
   // Finished, failed or given up on: a later resource reads the action list afresh. A resource that

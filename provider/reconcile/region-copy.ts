@@ -1,6 +1,7 @@
 import { DigitalOceanError } from "../errors";
 import type { Image, ImageActionRequest } from "../api/types";
 import type { AccountSession } from "../session";
+import { deadlineAfter, type Deadline } from "../waiter/deadline";
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
 import { describeRequest, startOrJoin, waitLogged } from "./actions";
 import { IncompleteError } from "./errors";
@@ -14,6 +15,8 @@ export interface RegionCopySpec {
   /** Target region slugs, sorted and de-duplicated. */
   regions: string[];
   waitTimeoutSeconds: number;
+  /** The budget of the operation this is part of; without one, `waitTimeoutSeconds` from now. */
+  deadline?: Deadline;
 }
 
 /** What this resource has done and sees, as stored in Pulumi state. */
@@ -39,6 +42,7 @@ export async function convergeRegionCopy(
   previous: Pick<RegionCopyObservation, "transferredRegions" | "actionIds"> | undefined,
   log: Log,
 ): Promise<RegionCopyObservation> {
+  const deadline = spec.deadline ?? deadlineAfter(session.clock, spec.waitTimeoutSeconds);
   const image = await imageOrGone(session, spec.imageId, { actionIds: previous?.actionIds });
   if (!image) {
     throw new DigitalOceanError(`image ${spec.imageId} was not found: imageId must name an existing snapshot or custom image (list them with \`doctl compute image list-user\`)`);
@@ -60,7 +64,7 @@ export async function convergeRegionCopy(
       const request: ImageActionRequest = { type: "transfer", region };
       const action = await startOrJoin(session, image.id, request, log, known);
       actionIds.add(action.id);
-      await waitLogged(session, action, image.id, request, spec.waitTimeoutSeconds, log);
+      await waitLogged(session, action, image.id, request, deadline, log);
       transferredRegions.add(region);
       return action;
     }),

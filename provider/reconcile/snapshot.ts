@@ -1,3 +1,4 @@
+import { deadlineAfter, type Deadline } from "../waiter/deadline";
 import { ActionErroredError, ActionTimeoutError } from "../waiter/errors";
 import { ApiError } from "../client/errors";
 import { DigitalOceanError } from "../errors";
@@ -26,6 +27,8 @@ export interface SnapshotAttributes {
   description?: string;
   tags?: string[];
   waitTimeoutSeconds: number;
+  /** The budget of the operation this is part of; without one, `waitTimeoutSeconds` from now. */
+  deadline?: Deadline;
   /** The convert action an earlier run recorded; saves looking it up again. */
   knownActionId?: number;
 }
@@ -60,6 +63,7 @@ const CONVERT: ImageActionRequest = { type: "convert" };
  * snapshot, joins a convert already in flight, and starts one only when neither.
  */
 export async function convergeSnapshot(session: AccountSession, spec: SnapshotSpec, log: Log): Promise<SnapshotObservation> {
+  const deadline = spec.deadline ?? deadlineAfter(session.clock, spec.waitTimeoutSeconds);
   const backupId = spec.backupId !== undefined ? spec.backupId : await newestBackupId(session, spec.dropletId, spec.takenAfter, log);
   let image = await imageOrGone(session, backupId, { actionIds: [spec.knownActionId] });
   if (!image) throw new BackupNotFoundError(backupId, { dropletId: spec.dropletId });
@@ -76,7 +80,7 @@ export async function convergeSnapshot(session: AccountSession, spec: SnapshotSp
     if (image.type === "backup") {
       const action = await startOrJoin(session, backupId, CONVERT, log);
       actionId = action.id;
-      await waitLogged(session, action, backupId, CONVERT, spec.waitTimeoutSeconds, log);
+      await waitLogged(session, action, backupId, CONVERT, deadline, log);
       const converted = await imageOrGone(session, backupId, { actionIds: [action.id] });
       if (!converted) throw new SnapshotDeletedError(backupId, `this resource as soon as its convert (action ${action.id}) completed`);
       image = converted;
@@ -104,7 +108,7 @@ export async function readSnapshot(session: AccountSession, snapshotId: number, 
  * become a snapshot afterwards that no stack records, billed until someone notices. One that
  * completed since the image was read has made the snapshot, which is deleted.
  */
-export async function deleteSnapshot(session: AccountSession, snapshotId: number, waitTimeoutSeconds: number, log: Log, evidence?: ImageEvidence): Promise<void> {
+export async function deleteSnapshot(session: AccountSession, snapshotId: number, deadline: Deadline, log: Log, evidence?: ImageEvidence): Promise<void> {
   let image = await imageOrGone(session, snapshotId, evidence);
   if (image?.type === "backup") {
     const { actions } = await session.inFlight.actionsOf(snapshotId);
@@ -116,12 +120,12 @@ export async function deleteSnapshot(session: AccountSession, snapshotId: number
     if (convert.status === "in-progress") {
       log(`${describeRequest(snapshotId, CONVERT)}: action ${convert.id} is still running; waiting for it before deleting the snapshot it makes`);
       try {
-        await waitLogged(session, convert, snapshotId, CONVERT, waitTimeoutSeconds, log);
+        await waitLogged(session, convert, snapshotId, CONVERT, deadline, log);
       } catch (error) {
         if (error instanceof ActionErroredError) return;
         if (!(error instanceof ActionTimeoutError)) throw error;
         throw new DigitalOceanError(
-          `cannot delete snapshot ${snapshotId} yet: its convert (action ${convert.id}) was still running after ${waitTimeoutSeconds} s, ` +
+          `cannot delete snapshot ${snapshotId} yet: its convert (action ${convert.id}) was still running after ${deadline.seconds} s, ` +
             `and deleting the backup now would leave the snapshot it makes behind. Run the delete again once the convert has finished`,
           { cause: error },
         );

@@ -1,5 +1,6 @@
 import { DigitalOceanError } from "../errors";
 import type { AccountSession } from "../session";
+import { deadlineAfter, type Deadline } from "../waiter/deadline";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import type { Log } from "./progress";
 import { convergeRegionCopy, readRegionCopy } from "./region-copy";
@@ -14,7 +15,12 @@ export interface VaultSpec {
   namePattern: string;
   tags?: string[];
   waitTimeoutSeconds: number;
+  /** The budget of the operation; without one, `waitTimeoutSeconds` from now. */
+  deadline?: Deadline;
 }
+
+/** The spec with the operation's deadline, which every wait of one converge shares. */
+type Budgeted = VaultSpec & { deadline: Deadline };
 
 /** One kept snapshot of the vault. */
 export interface Generation {
@@ -60,10 +66,16 @@ export function renderName(pattern: string, dropletId: number, rotationKey: stri
  * reconcilers: a rotation key (or Droplet) the newest generation was not made
  * for starts a new generation from the Droplet's newest backup; every kept
  * generation is named, tagged and copied as declared; generations beyond
- * `keep` are deleted, oldest first. Only snapshots recorded in `previous` are
- * ever deleted, so snapshots made elsewhere are never touched.
+ * `keep` are deleted. Only snapshots recorded in `previous` are ever deleted,
+ * so snapshots made elsewhere are never touched.
+ *
+ * One deadline bounds every wait of the run: a pending convert, then the
+ * rotation's, then the copies of every kept generation at once, then the
+ * deletions at once. A phase that ends incomplete ends the run, so what comes
+ * after it waits for the next run.
  */
-export async function convergeVault(session: AccountSession, spec: VaultSpec, previous: VaultObservation | undefined, log: Log): Promise<VaultObservation> {
+export async function convergeVault(session: AccountSession, vaultSpec: VaultSpec, previous: VaultObservation | undefined, log: Log): Promise<VaultObservation> {
+  const spec: Budgeted = { ...vaultSpec, deadline: vaultSpec.deadline ?? deadlineAfter(session.clock, vaultSpec.waitTimeoutSeconds) };
   let generations = [...(previous?.generations ?? [])];
   const pending = previous?.pending;
   const resumable = pending?.rotationKey === spec.rotationKey && pending.dropletId === spec.dropletId ? pending : undefined;
@@ -84,7 +96,7 @@ async function keepOvertakenPending(
   session: AccountSession,
   pending: NonNullable<VaultObservation["pending"]>,
   generations: Generation[],
-  spec: VaultSpec,
+  spec: Budgeted,
   log: Log,
 ): Promise<Generation[]> {
   try {
@@ -109,7 +121,7 @@ async function keepOvertakenPending(
  * Starts the generation of the declared rotation key (and Droplet) unless the newest one is it:
  * from the pending backup when its run left one, else from the Droplet's newest backup.
  */
-async function rotate(session: AccountSession, spec: VaultSpec, generations: Generation[], resumable: VaultObservation["pending"], log: Log): Promise<Generation[]> {
+async function rotate(session: AccountSession, spec: Budgeted, generations: Generation[], resumable: VaultObservation["pending"], log: Log): Promise<Generation[]> {
   const newest = generations[0];
   if (newest?.rotationKey === spec.rotationKey && newest.dropletId === spec.dropletId) return generations;
   const choice: BackupChoice = resumable
@@ -132,22 +144,27 @@ async function rotate(session: AccountSession, spec: VaultSpec, generations: Gen
 /**
  * Names, tags and copies the newest `keep` generations as declared; the older ones are returned
  * apart, to be retired. A generation whose snapshot was deleted by hand no longer counts towards
- * keep, so an older one stays instead.
+ * keep, so an older one stays instead. The generations due are refreshed at once (their copies are
+ * independent, and share the deadline); only when some turn out deleted are the next older ones
+ * refreshed, so no generation beyond keep is copied.
  */
-async function refreshGenerations(session: AccountSession, spec: VaultSpec, generations: Generation[], log: Log): Promise<{ kept: Generation[]; beyondKeep: Generation[] }> {
+async function refreshGenerations(session: AccountSession, spec: Budgeted, generations: Generation[], log: Log): Promise<{ kept: Generation[]; beyondKeep: Generation[] }> {
   const kept: Generation[] = [];
-  const beyondKeep: Generation[] = [];
   const failures: string[] = [];
   // An incomplete convert or copy says itself how the next run resumes it; the others get the vault's advice.
   let advised = true;
-  for (const generation of generations) {
-    if (kept.length >= spec.keep) {
-      beyondKeep.push(generation);
-      continue;
-    }
-    try {
-      kept.push(await refreshGeneration(session, generation, spec, log));
-    } catch (error) {
+  let next = 0;
+  while (kept.length < spec.keep && next < generations.length) {
+    const due = generations.slice(next, next + spec.keep - kept.length);
+    next += due.length;
+    const outcomes = await Promise.allSettled(due.map((generation) => refreshGeneration(session, generation, spec, log)));
+    for (const [i, outcome] of outcomes.entries()) {
+      const generation = due[i];
+      if (outcome.status === "fulfilled") {
+        kept.push(outcome.value);
+        continue;
+      }
+      const error: unknown = outcome.reason;
       if (error instanceof SnapshotDeletedError) {
         log(`generation ${generation.rotationKey}: ${error.message}; it is no longer kept`);
         continue;
@@ -158,6 +175,7 @@ async function refreshGenerations(session: AccountSession, spec: VaultSpec, gene
       kept.push(generation);
     }
   }
+  const beyondKeep = generations.slice(next);
   if (failures.length > 0) {
     // The generations beyond keep stay recorded, not deleted: state is the only record that the vault made
     // them, so the run that finishes the copies retires them. Dropped here, they would be left behind for good.
@@ -168,26 +186,30 @@ async function refreshGenerations(session: AccountSession, spec: VaultSpec, gene
   return { kept, beyondKeep };
 }
 
-/** Deletes the snapshots of the generations beyond keep, oldest last as they come. */
-async function retire(session: AccountSession, spec: VaultSpec, kept: Generation[], beyondKeep: Generation[], log: Log): Promise<VaultObservation> {
-  const observation: VaultObservation = { generations: kept, retiredSnapshotIds: [] };
-  for (const [i, generation] of beyondKeep.entries()) {
-    log(`retiring generation ${generation.rotationKey}: deleting snapshot ${generation.snapshotId} (beyond keep=${spec.keep})`);
-    try {
-      await deleteSnapshot(session, generation.snapshotId, spec.waitTimeoutSeconds, log, generation);
-    } catch (error) {
-      if (!(error instanceof DigitalOceanError)) throw error;
-      // A plain failure would make the engine keep the previous state, which lacks a generation made in this run.
-      throw incompleteVault(
-        spec,
-        `retiring generation ${generation.rotationKey} (snapshot ${generation.snapshotId}): ${error.message}. ${RUN_AGAIN}`,
-        { generations: [...kept, ...beyondKeep.slice(i)], retiredSnapshotIds: observation.retiredSnapshotIds },
-        error,
-      );
-    }
-    observation.retiredSnapshotIds.push(generation.snapshotId);
-  }
-  return observation;
+/** Deletes the snapshots of the generations beyond keep, all at once; those not deleted stay recorded. */
+async function retire(session: AccountSession, spec: Budgeted, kept: Generation[], beyondKeep: Generation[], log: Log): Promise<VaultObservation> {
+  const outcomes = await Promise.allSettled(
+    beyondKeep.map((generation) => {
+      log(`retiring generation ${generation.rotationKey}: deleting snapshot ${generation.snapshotId} (beyond keep=${spec.keep})`);
+      return deleteSnapshot(session, generation.snapshotId, spec.deadline, log, generation);
+    }),
+  );
+  const retiredSnapshotIds = beyondKeep.filter((_, i) => outcomes[i].status === "fulfilled").map((generation) => generation.snapshotId);
+  const failed = beyondKeep.flatMap((generation, i) => {
+    const outcome = outcomes[i];
+    return outcome.status === "rejected" ? [{ generation, error: outcome.reason as unknown }] : [];
+  });
+  if (failed.length === 0) return { generations: kept, retiredSnapshotIds };
+  const unexpected = failed.find((f) => !(f.error instanceof DigitalOceanError));
+  if (unexpected) throw unexpected.error;
+  // A plain failure would make the engine keep the previous state, which lacks a generation made in this run.
+  const lines = failed.map((f) => `retiring generation ${f.generation.rotationKey} (snapshot ${f.generation.snapshotId}): ${(f.error as Error).message}`);
+  throw incompleteVault(
+    spec,
+    `${lines.join("; ")}. ${RUN_AGAIN}`,
+    { generations: [...kept, ...failed.map((f) => f.generation)], retiredSnapshotIds },
+    failed[0].error,
+  );
 }
 
 /** The vault got part of the way: `state` is what it holds now, recorded so the next run goes on from there. */
@@ -205,19 +227,34 @@ export async function readVault(session: AccountSession, previous: VaultObservat
   return { ...previous, generations };
 }
 
-/** Deletes every snapshot the vault kept, and the one a pending generation's convert is making. */
+/**
+ * Deletes every snapshot the vault kept, and the one a pending generation's convert is making, all at
+ * once and within one `waitTimeoutSeconds`. Those deleted stay deleted when another fails: the next
+ * destroy finds them gone, which counts as done.
+ */
 export async function deleteVault(session: AccountSession, previous: VaultObservation, waitTimeoutSeconds: number, log: Log): Promise<void> {
-  for (const generation of previous.generations) await deleteSnapshot(session, generation.snapshotId, waitTimeoutSeconds, log, generation);
-  if (previous.pending) await deleteSnapshot(session, previous.pending.backupId, waitTimeoutSeconds, log);
+  const deadline = deadlineAfter(session.clock, waitTimeoutSeconds);
+  const outcomes = await Promise.allSettled([
+    ...previous.generations.map((generation) => deleteSnapshot(session, generation.snapshotId, deadline, log, generation)),
+    ...(previous.pending ? [deleteSnapshot(session, previous.pending.backupId, deadline, log)] : []),
+  ]);
+  const failures = outcomes.flatMap((outcome) => (outcome.status === "rejected" ? [outcome.reason as unknown] : []));
+  const unexpected = failures.find((error) => !(error instanceof DigitalOceanError));
+  if (unexpected !== undefined || failures.length === 1) throw unexpected ?? failures[0];
+  if (failures.length > 1) {
+    throw new DigitalOceanError(`${failures.length} of the vault's snapshots were not deleted: ${failures.map((error) => (error as Error).message).join("; ")}`, {
+      cause: failures[0],
+    });
+  }
 }
 
 /** What every kept snapshot carries: the pattern's name for its key, and the policy's tags and wait. */
-function keptAs(spec: VaultSpec, dropletId: number, rotationKey: string): Pick<SnapshotAttributes, "name" | "tags" | "waitTimeoutSeconds"> {
-  return { name: renderName(spec.namePattern, dropletId, rotationKey), tags: spec.tags, waitTimeoutSeconds: spec.waitTimeoutSeconds };
+function keptAs(spec: Budgeted, dropletId: number, rotationKey: string): Pick<SnapshotAttributes, "name" | "tags" | "waitTimeoutSeconds" | "deadline"> {
+  return { name: renderName(spec.namePattern, dropletId, rotationKey), tags: spec.tags, waitTimeoutSeconds: spec.waitTimeoutSeconds, deadline: spec.deadline };
 }
 
 /** The generation named, tagged and copied as declared; SnapshotDeletedError when its snapshot is gone. */
-async function refreshGeneration(session: AccountSession, generation: Generation, spec: VaultSpec, log: Log): Promise<Generation> {
+async function refreshGeneration(session: AccountSession, generation: Generation, spec: Budgeted, log: Log): Promise<Generation> {
   let snapshot: SnapshotObservation;
   try {
     snapshot = await convergeSnapshot(
@@ -232,7 +269,12 @@ async function refreshGeneration(session: AccountSession, generation: Generation
   }
   const copy =
     spec.copyToRegions.length > 0
-      ? await convergeRegionCopy(session, { imageId: generation.snapshotId, regions: spec.copyToRegions, waitTimeoutSeconds: spec.waitTimeoutSeconds }, undefined, log)
+      ? await convergeRegionCopy(
+          session,
+          { imageId: generation.snapshotId, regions: spec.copyToRegions, waitTimeoutSeconds: spec.waitTimeoutSeconds, deadline: spec.deadline },
+          undefined,
+          log,
+        )
       : await readRegionCopy(session, generation.snapshotId, undefined);
   return {
     ...generation,

@@ -8,6 +8,12 @@ import { MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS } from "./policy/poll-interv
 export interface WaitOptions {
   /** Clock ms to wait at most; the action itself goes on at DigitalOcean after that. */
   timeoutMs: number;
+  /**
+   * Clock ms the caller's budget started, when this wait is one of several
+   * sharing it: a timeout then reports the time waited since then, which is
+   * what the caller's budget counts, not since this wait began.
+   */
+  since?: number;
   signal?: AbortSignal;
   /** Called with every fresh view of the action while waiting. */
   onProgress?: (p: { action: Action; elapsedMs: number }) => void;
@@ -89,7 +95,7 @@ export class ActionWatcher {
 
       signal?.addEventListener("abort", onAbort, { once: true });
       this.clock.sleep(options.timeoutMs, deadline.signal).then(
-        () => settle(() => reject(new ActionTimeoutError(lastSeen, this.clock.now() - startedAt))),
+        () => settle(() => reject(new ActionTimeoutError(lastSeen, this.clock.now() - (options.since ?? startedAt)))),
         () => undefined,
       );
       this.poller.add(watch);

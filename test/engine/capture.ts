@@ -35,6 +35,12 @@ export interface CapturedResource {
   rawInputs: PropertyMap;
   /** Paths (`a`, `a.b`, `list[0]`) of inputs that were secret. */
   secretPaths: string[];
+  /**
+   * URNs of the resources this one depends on: its `dependsOn`, the resources
+   * whose outputs its inputs use, and its parent, as the engine counts them
+   * when it skips the dependents of a failed step.
+   */
+  dependencies: string[];
   /** Resource options the engine acts on that the stack helper models. */
   options: {
     importId?: string;
@@ -92,6 +98,8 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   getRetainondelete(): boolean | undefined;
   getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }) => void): void };
 }
 interface RegisterResponse {
   getUrn(): string;
@@ -153,6 +161,7 @@ export async function capture<T>(program: () => T | Promise<T>, options: Capture
       inputs: toProviderInputs(rawInputs, "", secretPaths) as PropertyMap,
       rawInputs,
       secretPaths,
+      dependencies: dependenciesOf(req),
       options: {
         importId: req.getImportid() || undefined,
         parent: req.getParent() || undefined,
@@ -184,6 +193,13 @@ export async function capture<T>(program: () => T | Promise<T>, options: Capture
       return found[0];
     },
   };
+}
+
+function dependenciesOf(req: RegisterRequest): string[] {
+  const urns = new Set(req.getDependenciesList());
+  req.getPropertydependenciesMap().forEach((value) => value.getUrnsList().forEach((urn) => urns.add(urn)));
+  if (req.getParent()) urns.add(req.getParent());
+  return [...urns];
 }
 
 /** An Output's value; {@link UNKNOWN} when it is not known (preview), where `apply` would never run. */

@@ -255,7 +255,7 @@ describe("EngineStack", () => {
     await server.waitForLog("fixture deleted fx-two");
   });
 
-  it("stops on check failures; a failing create rejects up but keeps the other resources' results", async () => {
+  it("stops on check failures; a failing create rejects up but keeps the results of the steps before it", async () => {
     const stack = new EngineStack(server);
     await expect(stack.up((await capture(program("big", 11))).resources)).rejects.toThrow(CheckFailedError);
 
@@ -267,6 +267,63 @@ describe("EngineStack", () => {
     expect(err).toBeInstanceOf(StepsFailedError);
     expect((err as Error).message).toBe("create no: fixture refused: nope");
     expect([...stack.state.values()].map((r) => r.name)).toEqual(["ok"]);
+  });
+
+  describe("after a failed step, as the engine", () => {
+    /** In state before: `old` (which `upd` depends on), `extra`, `base` and `upd`. */
+    async function stackBefore(): Promise<EngineStack> {
+      const stack = new EngineStack(server);
+      await stack.up(
+        (
+          await capture(() => {
+            const old = new Fixture("old", { name: "old" });
+            new Fixture("extra", { name: "extra" });
+            new Fixture("base", { name: "base", size: 1 });
+            new Fixture("upd", { name: "upd" }, { dependsOn: [old] });
+          })
+        ).resources,
+      );
+      return stack;
+    }
+    /** Drops `old` and `extra`; `bad` fails, `child` depends on it, `base` changes, `upd`'s replacement fails. */
+    const next = () =>
+      capture(() => {
+        const bad = new Fixture("bad", { name: "bad", fail: "nope" });
+        new Fixture("base", { name: "base", size: 2 });
+        new Fixture("child", { name: "child" }, { dependsOn: [bad] });
+        new Fixture("upd", { name: "upd2", fail: "again" });
+      });
+    const names = (stack: EngineStack) => [...stack.state.values()].map((r) => r.name).sort();
+
+    it("by default starts no step after the first failure and deletes nothing, and fails", async () => {
+      const stack = await stackBefore();
+
+      const err = await stack.up((await next()).resources).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(StepsFailedError);
+      expect((err as StepsFailedError).steps.map((s) => [s.op, s.name, s.error?.message])).toEqual([["create", "bad", "fixture refused: nope"]]);
+      expect(stack.get("base").outputs.size).toBe(1);
+      expect(names(stack)).toEqual(["base", "extra", "old", "upd"]);
+    });
+
+    it("with continueOnError goes on, skipping the failed steps' dependents and keeping what a failed resource depends on, and fails", async () => {
+      const stack = await stackBefore();
+
+      const err = await stack.up((await next()).resources, { continueOnError: true }).catch((e: unknown) => e);
+
+      expect(err).toBeInstanceOf(StepsFailedError);
+      expect((err as StepsFailedError).steps.map((s) => [s.op, s.name, s.skipped ?? false, s.error?.message])).toEqual([
+        ["create", "bad", false, "fixture refused: nope"],
+        ["update", "base", false, undefined],
+        ["replace", "upd", false, "fixture refused: again"],
+        // Registered once `bad` has answered, so after `upd`.
+        ["create", "child", true, undefined],
+        ["delete", "extra", false, undefined],
+      ]);
+      expect(stack.get("base").outputs.size).toBe(2);
+      // `old` stays: the failed replacement leaves `upd` as it was, depending on it.
+      expect(names(stack)).toEqual(["base", "old", "upd"]);
+    });
   });
 
   it("refresh drops a resource whose read reports it gone", async () => {

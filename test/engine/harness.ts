@@ -17,7 +17,7 @@ export { loadFromPackage, preparePackage, PACKAGE_NAME, REPO_ROOT } from "./pack
 export type { PreparedPackage, PrepareOptions } from "./package";
 export { startDynamicProvider, ProviderError, SERVER_ENTRY } from "./server";
 export type { CheckFailure, CheckResult, CreateResult, DiffResult, DynamicProviderServer, ReadResult, StartOptions } from "./server";
-export { EngineStack, CheckFailedError, StepsFailedError } from "./stack";
-export type { ResourceState, Step, StepOp } from "./stack";
+export { EngineStack, CheckFailedError, StepsFailedError, UpRun } from "./stack";
+export type { PlannedStep, ResourceState, Step, StepOp, UpOptions } from "./stack";
 export { upProgram } from "./program";
 export type { ProgramRun } from "./program";

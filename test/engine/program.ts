@@ -7,7 +7,7 @@
  * whose inputs are all known up front.
  */
 import { capture, type CaptureOptions, type CapturedResource } from "./capture";
-import { StepsFailedError, type EngineStack, type ResourceState, type Step } from "./stack";
+import { UpRun, type EngineStack, type Step, type UpOptions } from "./stack";
 
 export interface ProgramRun<T> {
   steps: Step[];
@@ -17,39 +17,37 @@ export interface ProgramRun<T> {
 }
 
 /**
- * Runs `program` as `pulumi up` does and applies it to `stack`. Registrations
- * are stepped one at a time in the order the program makes them; after a failed
- * step the rest are not stepped (the engine would go on with independent ones)
- * and nothing is deleted. Rejects with StepsFailedError (its `steps` has them
- * all) or CheckFailedError, like `EngineStack.up`.
+ * Runs `program` as `pulumi up` does and applies it to `stack`, one
+ * registration at a time in the order the program makes them, under the
+ * engine's rules for failures (UpRun): after a failed step no registration is
+ * stepped and nothing is deleted; with `continueOnError` only the dependents
+ * of failed steps are skipped. Rejects with StepsFailedError (its `steps` has
+ * them all) or CheckFailedError, like `EngineStack.up`.
  */
 export async function upProgram<T>(
   stack: EngineStack,
   program: () => T | Promise<T>,
-  options: Omit<CaptureOptions, "preview" | "newResource" | "register"> = {},
+  options: Omit<CaptureOptions, "preview" | "newResource" | "register"> & UpOptions = {},
 ): Promise<ProgramRun<Awaited<T>>> {
-  const steps: Step[] = [];
-  const pendingDeletes: ResourceState[] = [];
-  let stopped: unknown;
-  const run = await capture(program, {
-    ...options,
+  const { continueOnError, ...captureOptions } = options;
+  const run = new UpRun(stack, { continueOnError });
+  let checkFailure: unknown;
+  const captured = await capture(program, {
+    ...captureOptions,
     register: async (res) => {
-      if (stopped) return undefined;
+      if (run.stopped || checkFailure) return undefined;
       let step: Step;
       try {
-        step = await stack.step(res, pendingDeletes);
+        step = await run.step(res);
       } catch (err) {
-        stopped = err;
+        checkFailure = err;
         return undefined;
       }
-      steps.push(step);
-      if (step.error) stopped = step.error;
       const state = stack.state.get(res.urn);
-      return state && !step.error ? { id: state.id, state: state.outputs } : undefined;
+      return state && !step.error && !step.skipped ? { id: state.id, state: state.outputs } : undefined;
     },
   });
-  if (stopped && !steps.some((s) => s.error)) throw stopped;
-  if (stopped) throw new StepsFailedError(steps);
-  await stack.finishUp(run.resources, steps, pendingDeletes);
-  return { steps, resources: run.resources, result: run.result };
+  if (checkFailure) throw checkFailure;
+  await run.finish(captured.resources);
+  return { steps: run.steps, resources: captured.resources, result: captured.result };
 }

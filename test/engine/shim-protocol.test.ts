@@ -25,7 +25,7 @@ it("has a fixture for this package version, holding the shim it serializes today
 
 /** As the engine sends a program's registration: the fixture's own checked inputs and shim. */
 function registration(res: FixtureResource, inputs: PropertyMap = res.inputs): CapturedResource {
-  return { type: res.type, name: res.name, urn: res.urn, custom: true, inputs, rawInputs: inputs, secretPaths: [], options: { ignoreChanges: [] } };
+  return { type: res.type, name: res.name, urn: res.urn, custom: true, inputs, rawInputs: inputs, secretPaths: [], dependencies: [], options: { ignoreChanges: [] } };
 }
 
 const kind = (res: FixtureResource) => res.type.split(":").pop();

@@ -18,6 +18,8 @@ export interface ResourceState {
   outputs: PropertyMap;
   /** The `retainOnDelete` option: deleting it only forgets it. */
   retainOnDelete?: boolean;
+  /** URNs it depended on when last stepped: the engine holds back their deletion while its step is failed. */
+  dependencies?: string[];
   /**
    * Reasons of the last create/update that failed after the resource existed
    * (an init failure). The engine then updates it on the next up even when
@@ -36,8 +38,10 @@ export interface Step {
   diff?: DiffResult;
   /** Checked inputs (preview: may contain UNKNOWN). */
   inputs?: PropertyMap;
-  /** The step failed with this error; up/refresh/destroy then reject after finishing the other resources. */
+  /** The step failed with this error; up, refresh and destroy then reject (see UpOptions for what up does after it). */
   error?: Error;
+  /** Planned (checked and diffed) but not applied: it depends on a failed step (`continueOnError`). */
+  skipped?: boolean;
   /** A delete of a resource with `retainOnDelete`: removed from state, the provider was not called. */
   retained?: boolean;
 }
@@ -60,6 +64,112 @@ export class StepsFailedError extends Error {
     super(failed.map((s) => `${s.op} ${s.name}: ${s.error?.message}`).join("\n"));
     this.name = "StepsFailedError";
   }
+}
+
+/** How `pulumi up` goes on after a failed step. */
+export interface UpOptions {
+  /**
+   * `pulumi up --continue-on-error`: steps that do not depend on a failed one
+   * still run, and so do the deletes, except of what a failed resource depends
+   * on. Without it (the engine's default) no step starts after the first
+   * failure and nothing is deleted. Either way up fails.
+   */
+  continueOnError?: boolean;
+}
+
+/**
+ * One `pulumi up`'s steps, under the engine's rules for failures
+ * (pkg/resource/deploy/step_executor.go, deployment_executor.go): after a
+ * failed step the engine cancels the deployment, starting no further step and
+ * skipping the deletes; with `continueOnError` it skips only the steps that
+ * depend, directly or through skipped ones, on a failed step, and holds back
+ * the deletion of resources a failed resource depends on. Steps run one at a
+ * time in registration order; see README.md for what that leaves out.
+ */
+export class UpRun {
+  readonly steps: Step[] = [];
+  private readonly pendingDeletes: ResourceState[] = [];
+  /** Failed steps' URNs and those of the steps skipped for them. */
+  private readonly failed = new Set<string>();
+  /** State before the run of the resources whose step failed. */
+  private readonly failedOlds: ResourceState[] = [];
+
+  constructor(
+    private readonly stack: EngineStack,
+    readonly options: UpOptions = {},
+  ) {}
+
+  /** A step failed and the engine starts no more: the rest of the program's registrations get no step. */
+  get stopped(): boolean {
+    return !this.options.continueOnError && this.failed.size > 0;
+  }
+
+  /**
+   * One resource's step (check, diff, then create / update / replace, or a
+   * skip). Check failures reject with CheckFailedError; other failures are in
+   * the step's `error`. Throws when called after the run stopped.
+   */
+  async step(res: CapturedResource): Promise<Step> {
+    if (this.stopped) throw new Error(`step ${res.name}: the up stopped at its first failed step`);
+    const old = this.stack.state.get(res.urn);
+    const planned = await this.stack.plan(res);
+    let step: Step;
+    if (res.dependencies.some((urn) => this.failed.has(urn))) {
+      step = { op: planned.op, urn: res.urn, name: res.name, inputs: planned.inputs, diff: planned.diff, skipped: true };
+      this.failed.add(res.urn);
+    } else {
+      step = await this.stack.apply(res, planned, this.pendingDeletes);
+      if (step.error) {
+        this.failed.add(res.urn);
+        if (old) this.failedOlds.push(old);
+      }
+    }
+    this.steps.push(step);
+    return step;
+  }
+
+  /**
+   * The end of `pulumi up`: unless the run stopped, delete what the program no
+   * longer declares, then the replaced resources, holding back what a failed
+   * resource depends on; rejects with StepsFailedError if any step failed.
+   */
+  async finish(resources: CapturedResource[]): Promise<Step[]> {
+    if (!this.stopped) {
+      const held = this.heldForFailed();
+      for (const old of [...this.stack.orphans(resources)].reverse()) {
+        if (!held.has(old.urn)) this.steps.push(await this.stack.deleteOne(old));
+      }
+      for (const old of this.pendingDeletes) {
+        if (held.has(old.urn)) continue;
+        const step = await this.stack.deleteOne(old, false);
+        if (step.error) this.steps.push(step);
+      }
+    }
+    if (this.failed.size > 0 || this.steps.some((s) => s.error)) throw new StepsFailedError(this.steps);
+    return this.steps;
+  }
+
+  /** URNs the failed resources depended on before the run, directly or not: the engine does not delete them. */
+  private heldForFailed(): Set<string> {
+    const held = new Set<string>();
+    const visit = (urns: readonly string[] | undefined) => {
+      for (const urn of urns ?? []) {
+        if (held.has(urn)) continue;
+        held.add(urn);
+        visit(this.stack.state.get(urn)?.dependencies);
+      }
+    };
+    for (const old of this.failedOlds) visit(old.dependencies);
+    return held;
+  }
+}
+
+/** A step decided by check and diff, before it is applied. */
+export interface PlannedStep {
+  op: "create" | "update" | "replace" | "same";
+  inputs: PropertyMap;
+  old?: ResourceState;
+  diff?: DiffResult;
 }
 
 export class EngineStack {
@@ -97,44 +207,53 @@ export class EngineStack {
 
   /**
    * `pulumi up`: for each resource in program order check, diff, then create /
-   * update / replace; then delete what the program no longer declares. A step
-   * error does not stop the other resources; up rejects at the end with
-   * StepsFailedError. Check failures reject at once with CheckFailedError.
+   * update / replace; then delete what the program no longer declares. After
+   * a failed step it goes on only with `continueOnError` (see UpRun), and
+   * rejects at the end with StepsFailedError. Check failures reject at once
+   * with CheckFailedError.
    */
-  async up(resources: CapturedResource[]): Promise<Step[]> {
-    const steps: Step[] = [];
-    const pendingDeletes: ResourceState[] = [];
-    for (const res of resources) steps.push(await this.step(res, pendingDeletes));
-    return this.finishUp(resources, steps, pendingDeletes);
+  async up(resources: CapturedResource[], options: UpOptions = {}): Promise<Step[]> {
+    const run = new UpRun(this, options);
+    for (const res of resources) {
+      if (run.stopped) break;
+      await run.step(res);
+    }
+    return run.finish(resources);
+  }
+
+  /** Check and diff of one resource of `pulumi up`: what its step will do. Check failures reject with CheckFailedError. */
+  async plan(res: CapturedResource): Promise<PlannedStep> {
+    const { inputs, old } = await this.checkOne(res);
+    if (!old) return { op: "create", inputs };
+    const diff = await this.diffOne(res, old, inputs);
+    return { op: planOf(diff, old, inputs), inputs, old, diff };
   }
 
   /**
-   * One resource's step of `pulumi up` (check, diff, create / update / replace),
-   * for a driver that runs steps as the program registers resources (see
-   * program.ts). A replaced resource's old state goes to `pendingDeletes`.
-   * Check failures reject with CheckFailedError; other failures are in `error`.
+   * Applies a planned step (create / update / replace, or records the new
+   * inputs of a resource that stays the same). A replaced resource's old state
+   * goes to `pendingDeletes`. Failures are in the step's `error`.
    */
-  async step(res: CapturedResource, pendingDeletes: ResourceState[] = []): Promise<Step> {
-    const { inputs, old } = await this.checkOne(res);
+  async apply(res: CapturedResource, planned: PlannedStep, pendingDeletes: ResourceState[]): Promise<Step> {
+    const { op, inputs, old, diff } = planned;
     if (!old) return this.createOne(res, inputs);
-    const diff = await this.diffOne(res, old, inputs);
-    const op = planOf(diff, old, inputs);
     const step: Step = { op, urn: res.urn, name: res.name, inputs, diff };
     const retainOnDelete = res.options.retainOnDelete;
+    const dependencies = res.dependencies;
     const { initErrors: _cleared, ...kept } = old;
     if (op === "same") {
       // The engine keeps the outputs but records the new inputs.
-      this.state.set(res.urn, { ...old, inputs, retainOnDelete });
+      this.state.set(res.urn, { ...old, inputs, retainOnDelete, dependencies });
     } else if (op === "update") {
       try {
         const outputs = await this.provider.update(old.id, res.urn, old.outputs, inputs, old.inputs);
-        this.state.set(res.urn, { ...kept, inputs, outputs, retainOnDelete });
+        this.state.set(res.urn, { ...kept, inputs, outputs, retainOnDelete, dependencies });
       } catch (err) {
         step.error = asError(err);
         const init = err instanceof ProviderError ? err.initFailure : undefined;
-        if (init) this.state.set(res.urn, { ...old, inputs, outputs: init.properties, retainOnDelete, initErrors: init.reasons });
+        if (init) this.state.set(res.urn, { ...old, inputs, outputs: init.properties, retainOnDelete, dependencies, initErrors: init.reasons });
       }
-    } else if (diff.deleteBeforeReplace || res.options.deleteBeforeReplace) {
+    } else if (diff?.deleteBeforeReplace || res.options.deleteBeforeReplace) {
       try {
         await this.deleteResource(old);
         this.state.delete(old.urn);
@@ -149,20 +268,6 @@ export class EngineStack {
       if (!created.error) pendingDeletes.push(old);
     }
     return step;
-  }
-
-  /**
-   * The end of `pulumi up`: delete what the program no longer declares, then
-   * the replaced resources; rejects with StepsFailedError if any step failed.
-   */
-  async finishUp(resources: CapturedResource[], steps: Step[], pendingDeletes: ResourceState[] = []): Promise<Step[]> {
-    for (const old of [...this.orphans(resources)].reverse()) steps.push(await this.deleteOne(old));
-    for (const old of pendingDeletes) {
-      const step = await this.deleteOne(old, false);
-      if (step.error) steps.push(step);
-    }
-    if (steps.some((s) => s.error)) throw new StepsFailedError(steps);
-    return steps;
   }
 
   /**
@@ -245,20 +350,21 @@ export class EngineStack {
     const step: Step = { op: replacing ? "replace" : "create", urn: res.urn, name: res.name, inputs };
     try {
       const { id, properties } = await this.provider.create(res.urn, inputs);
-      this.state.set(res.urn, { urn: res.urn, type: res.type, name: res.name, id, inputs, outputs: properties, retainOnDelete: res.options.retainOnDelete });
+      this.state.set(res.urn, { urn: res.urn, type: res.type, name: res.name, id, inputs, outputs: properties, retainOnDelete: res.options.retainOnDelete, dependencies: res.dependencies });
     } catch (err) {
       step.error = asError(err);
       // Created but failed to initialize: the engine keeps it in state.
       const init = err instanceof ProviderError ? err.initFailure : undefined;
       if (init) {
         const { retainOnDelete } = res.options;
-        this.state.set(res.urn, { urn: res.urn, type: res.type, name: res.name, id: init.id, inputs, outputs: init.properties, retainOnDelete, initErrors: init.reasons });
+        this.state.set(res.urn, { urn: res.urn, type: res.type, name: res.name, id: init.id, inputs, outputs: init.properties, retainOnDelete, dependencies: res.dependencies, initErrors: init.reasons });
       }
     }
     return step;
   }
 
-  private async deleteOne(old: ResourceState, removeFromState = true): Promise<Step> {
+  /** The provider's delete of one resource, as a step; removed from state unless `removeFromState` is false (a replaced resource's old state). */
+  async deleteOne(old: ResourceState, removeFromState = true): Promise<Step> {
     const step: Step = { op: "delete", urn: old.urn, name: old.name, ...(old.retainOnDelete ? { retained: true } : {}) };
     try {
       await this.deleteResource(old);
@@ -274,7 +380,8 @@ export class EngineStack {
     if (!old.retainOnDelete) await this.provider.delete(old.id, old.urn, old.outputs, old.inputs);
   }
 
-  private orphans(resources: CapturedResource[]): ResourceState[] {
+  /** Resources in state that the program no longer declares. */
+  orphans(resources: CapturedResource[]): ResourceState[] {
     const declared = new Set(resources.map((r) => r.urn));
     return [...this.state.values()].filter((r) => !declared.has(r.urn));
   }

@@ -4,6 +4,7 @@ import { BackupNotFoundError, IncompleteError, SnapshotDeletedError, Unconfirmed
 import { convergeRegionCopy } from "../../provider/reconcile/region-copy";
 import { convergeSnapshot, deleteSnapshot, readSnapshot } from "../../provider/reconcile/snapshot";
 import { createSession, type AccountSession } from "../../provider/session";
+import { deadlineAfter } from "../../provider/waiter";
 import { GOLDEN_SNAPSHOT, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
 
 let account: Account;
@@ -26,7 +27,7 @@ const WAIT = 3600;
 
 describe("a 404 from an endpoint that does not reach DigitalOcean's API is never taken as 'gone'", () => {
   it("read and delete of an existing snapshot fail naming the endpoint, and nothing is deleted", async () => {
-    for (const attempt of [() => readSnapshot(misdirected, GOLDEN_SNAPSHOT), () => deleteSnapshot(misdirected, GOLDEN_SNAPSHOT, WAIT, () => {})]) {
+    for (const attempt of [() => readSnapshot(misdirected, GOLDEN_SNAPSHOT), () => deleteSnapshot(misdirected, GOLDEN_SNAPSHOT, deadlineAfter(misdirected.clock, WAIT), () => {})]) {
       const error = await attempt().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UnconfirmedNotFoundError);
       expect((error as Error).message).toContain(`${account.sim.url}/proxy (stack config digitalocean:apiEndpoint)`);

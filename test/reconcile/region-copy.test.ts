@@ -3,6 +3,7 @@ import { IncompleteError } from "../../provider/reconcile/errors";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../../provider/reconcile/region-copy";
 import { convergeSnapshot } from "../../provider/reconcile/snapshot";
 import { listImageActions, startOrJoin, waitLogged } from "../../provider/reconcile/actions";
+import { deadlineAfter } from "../../provider/waiter";
 import { actionFinishingAfterNextImageRead, collectingLog, GOLDEN_SNAPSHOT, sessionFor, simulatedAccount, WEB_BACKUPS, type Account } from "../support/account";
 import { until } from "../support/until";
 
@@ -211,7 +212,7 @@ describe("two resources of one run asking for the same copy", () => {
     const errored = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {});
     const joined = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {});
     expect(joined.id).toBe(errored.id);
-    await expect(waitLogged(account.session, errored, GOLDEN_SNAPSHOT, request, 3600, () => {})).rejects.toThrow(/ended errored/);
+    await expect(waitLogged(account.session, errored, GOLDEN_SNAPSHOT, request, deadlineAfter(account.session.clock, 3600), () => {})).rejects.toThrow(/ended errored/);
 
     // A resource reads the image's actions (only the errored one), another starts the retry, then the
     // resource that joined the errored action finishes waiting for it.
@@ -220,7 +221,7 @@ describe("two resources of one run asking for the same copy", () => {
     try {
       const readBeforeRetry = await listImageActions(account.session, GOLDEN_SNAPSHOT);
       const retry = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {});
-      await expect(waitLogged(account.session, joined, GOLDEN_SNAPSHOT, request, 3600, () => {})).rejects.toThrow(/ended errored/);
+      await expect(waitLogged(account.session, joined, GOLDEN_SNAPSHOT, request, deadlineAfter(account.session.clock, 3600), () => {})).rejects.toThrow(/ended errored/);
 
       const late = await startOrJoin(account.session, GOLDEN_SNAPSHOT, request, () => {}, readBeforeRetry);
       expect(late.id).toBe(retry.id);

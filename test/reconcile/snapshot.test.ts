@@ -2,10 +2,13 @@ import { request } from "undici";
 import { ApiError } from "../../provider/client/errors";
 import { BackupNotFoundError, IncompleteError } from "../../provider/reconcile/errors";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotAttributes, type SnapshotObservation, type SnapshotSpec } from "../../provider/reconcile/snapshot";
+import { deadlineAfter } from "../../provider/waiter";
 import { until } from "../support/until";
 import { actionFinishingAfterNextImageRead, collectingLog, sessionFor, simulatedAccount, WEB_BACKUPS, WEB_DROPLET, type Account } from "../support/account";
 
 const WAIT = 3600;
+/** A delete's wait budget of `seconds`, from now on the session's clock. */
+const budget = (seconds: number) => deadlineAfter(account.session.clock, seconds);
 let account: Account;
 beforeEach(async () => {
   account = await simulatedAccount();
@@ -189,16 +192,16 @@ describe("readSnapshot and deleteSnapshot", () => {
 
   it("deletes the snapshot, and treats one already gone as done", async () => {
     await convergeSnapshot(account.session, spec({ backupId: WEB_BACKUPS[0] }), () => {});
-    await deleteSnapshot(account.session, WEB_BACKUPS[0], WAIT, () => {});
+    await deleteSnapshot(account.session, WEB_BACKUPS[0], budget(WAIT), () => {});
     await expect(account.session.client.getImage(WEB_BACKUPS[0])).rejects.toBeInstanceOf(ApiError);
     account.sim.resetRequests();
-    await expect(deleteSnapshot(account.session, WEB_BACKUPS[0], WAIT, () => {})).resolves.toBeUndefined();
+    await expect(deleteSnapshot(account.session, WEB_BACKUPS[0], budget(WAIT), () => {})).resolves.toBeUndefined();
     expect(account.writes()).toEqual([]);
   });
 
   it("never tries to delete an image that is still a backup", async () => {
     const { log, lines } = collectingLog();
-    await deleteSnapshot(account.session, WEB_BACKUPS[3], WAIT, log);
+    await deleteSnapshot(account.session, WEB_BACKUPS[3], budget(WAIT), log);
     expect(account.writes()).toEqual([]);
     expect(account.sim.state.imageView(WEB_BACKUPS[3])?.type).toBe("backup");
     expect(lines.join("\n")).toMatch(/still a backup/);
@@ -214,7 +217,7 @@ describe("readSnapshot and deleteSnapshot", () => {
       account.sim.resetRequests();
       const { log, lines } = collectingLog();
 
-      const deleting = deleteSnapshot(account.session, WEB_BACKUPS[2], WAIT, log);
+      const deleting = deleteSnapshot(account.session, WEB_BACKUPS[2], budget(WAIT), log);
       await until(() => lines.some((line) => line.includes("still running; waiting for it before deleting")), "the delete to wait for the convert");
       account.simClock.resume();
       await deleting;
@@ -230,7 +233,7 @@ describe("readSnapshot and deleteSnapshot", () => {
   it("deletes the snapshot made by a convert that completes between the image read and the action list read", async () => {
     await actionFinishingAfterNextImageRead(account, WEB_BACKUPS[1], { type: "convert" });
 
-    await deleteSnapshot(account.session, WEB_BACKUPS[1], WAIT, () => {});
+    await deleteSnapshot(account.session, WEB_BACKUPS[1], budget(WAIT), () => {});
 
     expect(account.sim.state.imageView(WEB_BACKUPS[1])).toBeUndefined();
     expect(account.writes().map((r) => `${r.method} ${r.path}`)).toEqual([`DELETE /v2/images/${WEB_BACKUPS[1]}`]);
@@ -243,7 +246,7 @@ describe("readSnapshot and deleteSnapshot", () => {
     await convergeSnapshot(account.session, spec({ backupId: big, waitTimeoutSeconds: 10 }), () => {}).catch(() => undefined);
     account.sim.resetRequests();
 
-    const error = await deleteSnapshot(account.session, big, 10, () => {}).catch((e: unknown) => e);
+    const error = await deleteSnapshot(account.session, big, budget(10), () => {}).catch((e: unknown) => e);
 
     expect((error as Error).message).toMatch(new RegExp(`cannot delete snapshot ${big} yet: its convert \\(action \\d+\\) was still running after 10 s`));
     expect(account.writes()).toEqual([]);

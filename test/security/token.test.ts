@@ -90,7 +90,8 @@ it("never in the errors of failed steps: 401, 404, 422, errored actions, config 
     new SnapshotFromBackup("errored", { backupId: WEB_BACKUPS[1] });
     new ImageRegionCopy("backup-copy", { imageId: WEB_BACKUPS[2], regions: ["ams3"] }); // refused before writing
   });
-  const failed = await new EngineStack(provider).up(resources).catch((e: unknown) => e);
+  // Three independent failures: the engine runs them at once, so all three fail in one run; stepped one at a time, only with continueOnError.
+  const failed = await new EngineStack(provider).up(resources, { continueOnError: true }).catch((e: unknown) => e);
   const text = renderError(failed);
   expect(text).toMatch(/backup 999999999 was not found/);
   expect(text).toMatch(/DigitalOcean action \d+ \(convert of image 100000102 in nyc3\) ended errored/);
