@@ -71,7 +71,7 @@ it("a vault update waits one budget in all, and the next up finishes it without 
   // the transfers: K5's 0.7 B, K4's 0.45 B, K3's and K2's 0.2 B. K1 is beyond keep=4.
   const k5 = backup(5, gigabytesFor(0.5));
   account.resetLogs();
-  const providerClock = scaledClock(TIME_SCALE);
+  const providerClock = scaledClock(TIME_SCALE, account.sim.clock.anchorMs); // the provider reads the simulator's anchor too
   const startedAt = providerClock.now();
   const running = upProgram(stack, program("K5", ["ams3", "sfo3"])).then(
     () => undefined,
