@@ -220,14 +220,16 @@ function readSimulatorClock(endpoint: string): SimulatorClockReading | undefined
   const local = simulatorClockAt(endpoint);
   if (local) return { wallClockMs: Date.now(), clockMs: local.now(), scale: local.scale, anchorMs: local.anchorMs };
   try {
-    const answer = execFileSync(process.execPath, ["-e", READ_SIMULATOR_CLOCK, new URL("/_sim/clock", endpoint).href], { encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "ignore"] });
+    const url = new URL("/_sim/clock", endpoint).href;
+    const answer = execFileSync(process.execPath, ["-e", READ_SIMULATOR_CLOCK, url, require.resolve("undici")], { encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "ignore"] });
     return JSON.parse(answer) as SimulatorClockReading;
   } catch {
     return undefined;
   }
 }
 
-/** Prints the body of a 2xx answer to the URL given as its argument; exits 1 on anything else. */
-const READ_SIMULATOR_CLOCK = `fetch(process.argv[1], { signal: AbortSignal.timeout(5000) })
-  .then((r) => (r.ok ? r.text() : Promise.reject(new Error(String(r.status)))))
+/** With undici (the package's HTTP client), prints the body of a 2xx answer to the URL given first; exits 1 on anything else. */
+const READ_SIMULATOR_CLOCK = `require(process.argv[2])
+  .request(process.argv[1], { headersTimeout: 5000, bodyTimeout: 5000 })
+  .then((r) => (r.statusCode >= 200 && r.statusCode < 300 ? r.body.text() : Promise.reject(new Error(String(r.statusCode)))))
   .then((text) => process.stdout.write(text), () => (process.exitCode = 1));`;

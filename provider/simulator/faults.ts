@@ -1,5 +1,4 @@
 import { seededRandom, type Random } from "./random";
-import { ROUTE_TEMPLATES } from "./routes";
 
 /**
  * Faults the simulator injects into `/v2` requests. Shares are probabilities
@@ -51,8 +50,12 @@ export interface FaultDecision {
 
 const RATE_KEYS = ["serverErrorRate", "dropRate", "lostResponseRate", "tooManyRequestsRate", "erroredActionRate"] as const;
 
-/** Throws a RangeError naming the field when `config` is not a valid FaultConfig. */
-export function validateFaultConfig(config: unknown): FaultConfig {
+/**
+ * Throws a RangeError naming the field when `config` is not a valid FaultConfig.
+ * `knownRoutes` are the templates the server routes (given by its creator, as
+ * the routes themselves hold the state that holds these faults).
+ */
+export function validateFaultConfig(config: unknown, knownRoutes: readonly string[]): FaultConfig {
   if (typeof config !== "object" || config === null || Array.isArray(config)) {
     throw new RangeError("fault config must be an object");
   }
@@ -87,9 +90,9 @@ export function validateFaultConfig(config: unknown): FaultConfig {
     throw new RangeError(`routes must be an array of route templates like "POST /v2/images/:id/actions"`);
   }
   // A misspelt template would silently disable the faults a test relies on.
-  const unknown = ((c.routes as string[] | undefined) ?? []).filter((r) => !ROUTE_TEMPLATES.includes(r));
+  const unknown = ((c.routes as string[] | undefined) ?? []).filter((r) => !knownRoutes.includes(r));
   if (unknown.length > 0) {
-    throw new RangeError(`routes has unknown templates ${JSON.stringify(unknown)}; known: ${ROUTE_TEMPLATES.join(", ")}`);
+    throw new RangeError(`routes has unknown templates ${JSON.stringify(unknown)}; known: ${knownRoutes.join(", ")}`);
   }
   return c as FaultConfig;
 }
@@ -102,13 +105,17 @@ export class Faults {
   /** Requests on `routes` since the config was set: where `storm` falls. */
   private matched = 0;
 
-  constructor(config: FaultConfig = {}) {
+  constructor(
+    /** The route templates `routes` may name. */
+    readonly knownRoutes: readonly string[],
+    config: FaultConfig = {},
+  ) {
     this.set(config);
   }
 
   /** Replaces the whole config (validated) and restarts the PRNG from its seed. */
   set(config: FaultConfig): void {
-    this.config = { ...validateFaultConfig(config) };
+    this.config = { ...validateFaultConfig(config, this.knownRoutes) };
     const seed = config.seed ?? 1;
     this.random = seededRandom(seed);
     // A separate stream, so whether an action errors does not shift request faults.

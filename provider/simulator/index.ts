@@ -26,6 +26,7 @@ import { registerSimulatorClock, scaledClock, wallClock, type Clock } from "../c
 import { Faults, type FaultConfig } from "./faults";
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitConfig } from "./rate-limit";
 import { RequestLog, type RequestCounts, type RequestLogEntry } from "./request-log";
+import { ROUTE_TEMPLATES } from "./routes";
 import { createRequestListener } from "./server";
 import { SimState, type ActionDurations } from "./state";
 import type { SeedData } from "./seed";
@@ -133,7 +134,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     throw new RangeError(`rateLimit.perMinute and perHour must be positive integers, got ${JSON.stringify(rate)}`);
   }
 
-  const faults = new Faults(options.faults);
+  const faults = new Faults(ROUTE_TEMPLATES, options.faults);
   const state = new SimState(clock, faults, {
     convertMs: options.actionDurations?.convertMs ?? 60_000,
     transferMs: options.actionDurations?.transferMs ?? 120_000,

@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import { errorBody } from "./errors";
 import { validateFaultConfig } from "./faults";
 import { send } from "./respond";
-import type { ServerContext } from "./server";
+import type { ServerContext } from "./context";
 
 /**
  * `/_sim/...`: the test inspection API. Not DigitalOcean's; no authentication,
@@ -30,7 +30,7 @@ export function handleInspection(ctx: ServerContext, method: string, url: URL, r
       return send(res, 200, { faults: ctx.faults.get() });
     case "PUT /_sim/faults": {
       try {
-        ctx.faults.set(validateFaultConfig(JSON.parse(rawBody)));
+        ctx.faults.set(validateFaultConfig(JSON.parse(rawBody), ctx.faults.knownRoutes));
       } catch (err) {
         return send(res, 400, errorBody(400, `invalid fault config: ${(err as Error).message}`, "sim"));
       }

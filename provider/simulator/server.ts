@@ -1,30 +1,12 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Clock } from "../clock";
 import { ApiRefusal, badRequest, errorBody, notFound } from "./errors";
-import type { Faults } from "./faults";
+import type { ServerContext } from "./context";
 import { handleInspection } from "./inspect";
-import type { RateLimiter } from "./rate-limit";
-import type { RequestLog } from "./request-log";
 import { matchRoute, type RouteResult } from "./routes";
 import { send } from "./respond";
-import type { SimState } from "./state";
 
 const MAX_BODY_BYTES = 1024 * 1024;
-
-/** What the request handler works on. */
-export interface ServerContext {
-  state: SimState;
-  faults: Faults;
-  limiter: RateLimiter | null;
-  log: RequestLog;
-  token: string;
-  clock: Clock;
-  /** The simulator's base URL, known once it listens. */
-  baseUrl(): string;
-  /** Aborted on close, so pending latency sleeps end with the server. */
-  closing: AbortSignal;
-}
 
 type Headers = Record<string, string>;
 

@@ -43,7 +43,11 @@ it("the token is sent only in the Authorization header, as Bearer, on GET, PUT, 
   }
   for (const req of proxy.requests) {
     const auth = req.rawHeaders.filter(([name]) => name.toLowerCase() === "authorization");
-    expect(auth).toEqual([[expect.any(String), `Bearer ${TOKEN}`]]);
+    // API calls carry the token; the one read of the simulator's clock (DO_IMAGE_ACTIONS_TIME_SCALE) carries none.
+    expect({ call: `${req.method} ${req.url}`, auth }).toEqual({
+      call: `${req.method} ${req.url}`,
+      auth: req.url.startsWith("/v2/") ? [[expect.any(String), `Bearer ${TOKEN}`]] : [],
+    });
     const elsewhere = [req.method, req.url, req.body, ...req.rawHeaders.filter(([name]) => name.toLowerCase() !== "authorization").flat()].join("\n");
     expect({ call: `${req.method} ${req.url}`, leaks: leaks(elsewhere) }).toEqual({ call: `${req.method} ${req.url}`, leaks: [] });
   }
