@@ -222,7 +222,7 @@ async function example(clone: string): Promise<string> {
       const line = out.split("\n").find((l) => l.startsWith(RESULT_MARK));
       if (!line) throw new Error(`provider in ${where}: no result line in:\n${out}`);
       const result = JSON.parse(line.slice(RESULT_MARK.length)) as ServeResult;
-      const requests = (await (await fetch(`${sim.url}/_sim/requests`)).json()) as { method: string; route: string | null }[];
+      const { requests } = (await (await fetch(`${sim.url}/_sim/requests`)).json()) as { requests: { method: string; route: string | null }[] };
       const writes = requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.route}`);
       const first = summaries.length === 0;
 
