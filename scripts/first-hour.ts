@@ -23,6 +23,7 @@
  *
  *   npm run test:first-hour                    # all of it
  *   npm run test:first-hour -- --npm current   # the git install with this machine's npm only
+ *   npm run test:first-hour -- --npm none      # no git install
  *   npm run test:first-hour -- --keep          # keep the scratch folder
  */
 import { spawn } from "node:child_process";
@@ -80,8 +81,8 @@ async function main(): Promise<void> {
     console.log(RESULT_MARK + JSON.stringify(result));
     return;
   }
-  const npmVersions = values.npm.split(",");
-  for (const v of npmVersions) if (!/^(current|\d+)$/.test(v)) throw new Error(`--npm: "current" or a major version, got ${v}`);
+  const npmVersions = values.npm === "none" ? [] : values.npm.split(",");
+  for (const v of npmVersions) if (!/^(current|\d+)$/.test(v)) throw new Error(`--npm: "none", or "current" and major versions, got ${v}`);
 
   const started = Date.now();
   const deadline = setTimeout(() => {
@@ -223,7 +224,7 @@ async function example(clone: string): Promise<string> {
       if (!line) throw new Error(`provider in ${where}: no result line in:\n${out}`);
       const result = JSON.parse(line.slice(RESULT_MARK.length)) as ServeResult;
       const { requests } = (await (await fetch(`${sim.url}/_sim/requests`)).json()) as { requests: { method: string; route: string | null }[] };
-      const writes = requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.route}`);
+      const writes = requests.filter((r) => r.method !== "GET").map((r) => r.route ?? `${r.method} (unmatched)`);
       const first = summaries.length === 0;
 
       if (fs.realpathSync(result.resolved) !== path.join(fs.realpathSync(clone), "dist", "provider", "dynamic", "index.js")) {
