@@ -17,7 +17,12 @@ export interface RegionCopySpec {
   waitTimeoutSeconds: number;
   /** The budget of the operation this is part of; without one, `waitTimeoutSeconds` from now. */
   deadline?: Deadline;
+  /** The image as the same operation has just read it (the vault's snapshot step), so it is not read twice. */
+  image?: ImageSight;
 }
+
+/** What copying needs to know of an image. */
+type ImageSight = Pick<Image, "id" | "type" | "regions">;
 
 /** What this resource has done and sees, as stored in Pulumi state. */
 export interface RegionCopyObservation {
@@ -43,7 +48,7 @@ export async function convergeRegionCopy(
   log: Log,
 ): Promise<RegionCopyObservation> {
   const deadline = spec.deadline ?? deadlineAfter(session.clock, spec.waitTimeoutSeconds);
-  const image = await imageOrGone(session, spec.imageId, { actionIds: previous?.actionIds });
+  const image = spec.image ?? (await imageOrGone(session, spec.imageId, { actionIds: previous?.actionIds }));
   if (!image) {
     throw new DigitalOceanError(`image ${spec.imageId} was not found: imageId must name an existing snapshot or custom image (list them with \`doctl compute image list-user\`)`);
   }
@@ -104,11 +109,11 @@ export async function convergeRegionCopy(
  */
 async function imageAfterTransfers(
   session: AccountSession,
-  before: Image,
+  before: ImageSight,
   targets: readonly string[],
   outcomes: readonly PromiseSettledResult<unknown>[],
   actionIds: ReadonlySet<number>,
-): Promise<Image> {
+): Promise<ImageSight> {
   const copied = targets.filter((_, i) => outcomes[i].status === "fulfilled");
   const derived = { ...before, regions: [...new Set([...before.regions, ...copied])] };
   if (copied.length === targets.length) return derived;

@@ -3,7 +3,7 @@ import type { AccountSession } from "../session";
 import { deadlineAfter, type Deadline } from "../waiter/deadline";
 import { BackupNotFoundError, IncompleteError, SnapshotDeletedError } from "./errors";
 import type { Log } from "./progress";
-import { convergeRegionCopy, readRegionCopy } from "./region-copy";
+import { convergeRegionCopy } from "./region-copy";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotAttributes, type SnapshotObservation } from "./snapshot";
 
 /** What a program declares for a Droplet's backup policy, after `check` normalized it. */
@@ -271,11 +271,18 @@ async function refreshGeneration(session: AccountSession, generation: Generation
     spec.copyToRegions.length > 0
       ? await convergeRegionCopy(
           session,
-          { imageId: generation.snapshotId, regions: spec.copyToRegions, waitTimeoutSeconds: spec.waitTimeoutSeconds, deadline: spec.deadline },
+          {
+            imageId: generation.snapshotId,
+            regions: spec.copyToRegions,
+            waitTimeoutSeconds: spec.waitTimeoutSeconds,
+            deadline: spec.deadline,
+            // convergeSnapshot has just read the image and returned only once it is a snapshot.
+            image: { id: snapshot.snapshotId, type: "snapshot", regions: snapshot.regions },
+          },
           undefined,
           log,
         )
-      : await readRegionCopy(session, generation.snapshotId, undefined);
+      : undefined;
   return {
     ...generation,
     name: snapshot.name,

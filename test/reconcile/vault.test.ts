@@ -60,6 +60,16 @@ describe("convergeVault", () => {
     expect(account.sim.state.imageView(w25)?.tags).toEqual(["vault"]);
   });
 
+  it("reads each kept generation's image once per run, for its snapshot and its copies alike", async () => {
+    const first = await rotate("2025-W23", undefined);
+    nightlyBackup(account.sim, 9);
+    const second = await rotate("2025-W24", first);
+    // Counted where reads are asked for: shared reads may serve several of them with one request.
+    const reads = jest.spyOn(account.session.images, "read");
+    await rotate("2025-W24", second);
+    expect(reads.mock.calls.map(([id]) => id).sort()).toEqual(second.generations.map((g) => g.snapshotId).sort());
+  });
+
   it("copies every kept generation to a region added later, and retires down to a lower keep", async () => {
     const first = await rotate("2025-W23", undefined);
     nightlyBackup(account.sim, 9);
