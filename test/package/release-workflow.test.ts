@@ -29,7 +29,7 @@ it("runs on v* tags only, with write access for the release and an OIDC token fo
 
 it("pins each action to the full commit the gitops example pins, with the version in a comment", () => {
   const release = pins(FILE);
-  const gitops = pins(join(REPO_ROOT, "examples", "gitops", ".github", "workflows", "pulumi.yml"));
+  const gitops = pins(join(REPO_ROOT, "examples", "gitops", ".github", "workflows", "pulumi-up.yml"));
   expect([...release.keys()]).toEqual(["actions/checkout", "actions/setup-node"]);
   for (const [action, pin] of release) {
     expect(pin).toMatch(/^[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
