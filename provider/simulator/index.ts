@@ -24,6 +24,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { scaledClock, wallClock, type Clock } from "../clock";
 import { Faults, type FaultConfig } from "./faults";
+import { accountBody, validateScopes, type SeedAccount, type SimToken } from "./identity";
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitConfig } from "./rate-limit";
 import { RequestLog, type RequestCounts, type RequestLogEntry } from "./request-log";
 import { createRequestListener } from "./server";
@@ -35,6 +36,7 @@ export type { RateLimitConfig } from "./rate-limit";
 export type { RequestCounts, RequestLogEntry, RequestOutcome } from "./request-log";
 export type { ActionDurations, StateSnapshot } from "./state";
 export type { SeedBackup, SeedBackupPolicy, SeedData, SeedDroplet, SeedImage } from "./seed";
+export type { SeedAccount, SimToken } from "./identity";
 // Types the simulator's own signatures use, so that programs can name them.
 export type { Action, ActionStatus, Image, ImageStatus, ImageType, Region, TagResource } from "../api/types";
 export type { Clock } from "../clock";
@@ -50,6 +52,15 @@ export interface SimulatorOptions {
   host?: string;
   /** The bearer token to accept. Default: a random `dop_v1_sim_<hex>`. */
   token?: string;
+  /** The scopes of `token`, like a custom-scoped token's (see SimToken). Default: full access. */
+  scopes?: readonly string[];
+  /** More tokens of the same account, each with its own scopes: a custom-scoped token beside a full one. */
+  moreTokens?: readonly SimToken[];
+  /**
+   * Who `GET /v2/account` says the tokens belong to; replaces the seed's
+   * `account`. Default: a team with random uuids, so two simulators are two accounts.
+   */
+  account?: SeedAccount;
   /** The time line for action durations, rate windows and latency. Default: the wall clock. */
   clock?: Clock;
   /** Shortcut for `clock: scaledClock(timeScale)`; 0.01 runs 100 times faster. */
@@ -128,6 +139,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const clock = options.clock ?? (options.timeScale !== undefined ? scaledClock(options.timeScale) : wallClock);
   const token = options.token ?? `dop_v1_sim_${randomBytes(24).toString("hex")}`;
   if (!/^\S+$/.test(token)) throw new RangeError("token must be non-empty and contain no whitespace");
+  const tokens: SimToken[] = [{ token, scopes: options.scopes }, ...(options.moreTokens ?? [])];
+  for (const [i, t] of tokens.entries()) {
+    if (i > 0 && (!/^\S+$/.test(t.token) || tokens.findIndex((other) => other.token === t.token) !== i)) {
+      throw new RangeError(`moreTokens[${i - 1}].token must be non-empty, contain no whitespace and differ from the other tokens`);
+    }
+    validateScopes(t.scopes, i === 0 ? "scopes" : `moreTokens[${i - 1}].scopes`);
+  }
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   if (rate && !(Number.isInteger(rate.perMinute) && rate.perMinute > 0 && Number.isInteger(rate.perHour) && rate.perHour > 0)) {
     throw new RangeError(`rateLimit.perMinute and perHour must be positive integers, got ${JSON.stringify(rate)}`);
@@ -151,7 +169,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       state,
       faults,
       log,
-      token,
+      tokens,
+      account: accountBody(options.account ?? options.seed?.account),
       clock,
       limiter: rate ? new RateLimiter(rate, clock) : null,
       baseUrl: () => url,

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock";
 import { ApiRefusal, badRequest, errorBody, notFound } from "./errors";
 import type { Faults } from "./faults";
+import type { SimToken } from "./identity";
 import { handleInspection } from "./inspect";
 import type { RateLimiter } from "./rate-limit";
 import type { RequestLog } from "./request-log";
@@ -18,7 +19,10 @@ export interface ServerContext {
   faults: Faults;
   limiter: RateLimiter | null;
   log: RequestLog;
-  token: string;
+  /** The tokens accepted, the first being the simulator's own; the rate limit counts each apart. */
+  tokens: readonly SimToken[];
+  /** `GET /v2/account`'s answer. */
+  account: Record<string, unknown>;
   clock: Clock;
   /** The simulator's base URL, known once it listens. */
   baseUrl(): string;
@@ -61,17 +65,21 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function bearerMatches(header: string | undefined, token: string): boolean {
+/** The accepted token the Authorization header carries, if any. */
+function bearerOf(header: string | undefined, tokens: readonly SimToken[]): SimToken | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  if (!m) return false;
+  if (!m) return undefined;
   const given = Buffer.from(m[1]);
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return tokens.find(({ token }) => {
+    const expected = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
 }
 
 /**
  * One `/v2` request, in DigitalOcean's order plus the injected faults:
- * latency, dropped connection, authentication, storm 429, rate limit, 5xx,
+ * latency, dropped connection, authentication, storm 429, rate limit, the
+ * token's scopes, 5xx,
  * the operation itself, and finally a lost response.
  */
 async function handleApi(ctx: ServerContext, req: IncomingMessage, url: URL, rawBody: string, res: ServerResponse): Promise<void> {
@@ -102,25 +110,31 @@ async function handleApi(ctx: ServerContext, req: IncomingMessage, url: URL, raw
   };
   const refuse = (status: number, message?: string, extra: Headers = {}) => reply(status, errorBody(status, message, requestId), extra);
 
-  if (!bearerMatches(req.headers.authorization, ctx.token)) {
-    if (ctx.limiter) Object.assign(headers, ctx.limiter.peek(ctx.token).headers);
+  const bearer = bearerOf(req.headers.authorization, ctx.tokens);
+  if (!bearer) {
+    if (ctx.limiter) Object.assign(headers, ctx.limiter.peek(ctx.tokens[0].token).headers);
     refuse(401);
     return;
   }
+  const token = bearer.token;
   if (decision.preempt?.kind === "too-many-requests") {
     entry.outcome = "fault:too-many-requests";
-    if (ctx.limiter) Object.assign(headers, ctx.limiter.peek(ctx.token).headers);
+    if (ctx.limiter) Object.assign(headers, ctx.limiter.peek(token).headers);
     refuse(429, undefined, { "retry-after": String(decision.preempt.retryAfterSeconds) });
     return;
   }
   if (ctx.limiter) {
-    const limit = ctx.limiter.take(ctx.token);
+    const limit = ctx.limiter.take(token);
     Object.assign(headers, limit.headers);
     if (limit.retryAfterSeconds !== undefined) {
       entry.outcome = "rate-limited";
       refuse(429, undefined, { "retry-after": String(limit.retryAfterSeconds) });
       return;
     }
+  }
+  if (match && bearer.scopes && !bearer.scopes.includes(match.route.scope)) {
+    refuse(403);
+    return;
   }
   if (decision.preempt?.kind === "server-error") {
     entry.outcome = "fault:server-error";
@@ -153,6 +167,7 @@ function runRoute(ctx: ServerContext, match: ReturnType<typeof matchRoute>, url:
       params: match.params,
       url,
       state: ctx.state,
+      account: ctx.account,
       baseUrl: ctx.baseUrl(),
       json: () => {
         try {
