@@ -28,20 +28,31 @@ export interface SimToken {
   scopes?: readonly string[];
 }
 
-/** The body of `GET /v2/account` for `seed`, with its defaults filled in once. */
-export function accountBody(seed: SeedAccount = {}): Record<string, unknown> {
-  const team = seed.team === undefined ? { uuid: randomUUID(), name: "Simulated team" } : seed.team;
+/** A SeedAccount with its defaults filled in. */
+export type SimAccount = Required<SeedAccount>;
+
+/** `seed` with its defaults filled in, once per simulator. */
+export function simAccount(seed: SeedAccount = {}): SimAccount {
+  return {
+    uuid: seed.uuid ?? randomUUID(),
+    email: seed.email ?? "sammy@example.com",
+    team: seed.team === undefined ? { uuid: randomUUID(), name: "Simulated team" } : seed.team && { uuid: seed.team.uuid, name: seed.team.name },
+  };
+}
+
+/** The body of `GET /v2/account`: a team appears only for a team's token. */
+export function accountBody(account: SimAccount): Record<string, unknown> {
   return {
     account: {
       droplet_limit: 25,
       floating_ip_limit: 3,
-      email: seed.email ?? "sammy@example.com",
+      email: account.email,
       name: "Sammy",
-      uuid: seed.uuid ?? randomUUID(),
+      uuid: account.uuid,
       email_verified: true,
       status: "active",
       status_message: "",
-      ...(team ? { team: { uuid: team.uuid, name: team.name } } : {}),
+      ...(account.team ? { team: account.team } : {}),
     },
   };
 }

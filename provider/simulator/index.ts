@@ -24,7 +24,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { scaledClock, wallClock, type Clock } from "../clock";
 import { Faults, type FaultConfig } from "./faults";
-import { accountBody, validateScopes, type SeedAccount, type SimToken } from "./identity";
+import { accountBody, simAccount, validateScopes, type SeedAccount, type SimAccount, type SimToken } from "./identity";
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitConfig } from "./rate-limit";
 import { RequestLog, type RequestCounts, type RequestLogEntry } from "./request-log";
 import { createRequestListener } from "./server";
@@ -36,7 +36,7 @@ export type { RateLimitConfig } from "./rate-limit";
 export type { RequestCounts, RequestLogEntry, RequestOutcome } from "./request-log";
 export type { ActionDurations, StateSnapshot } from "./state";
 export type { SeedBackup, SeedBackupPolicy, SeedData, SeedDroplet, SeedImage } from "./seed";
-export type { SeedAccount, SimToken } from "./identity";
+export type { SeedAccount, SimAccount, SimToken } from "./identity";
 // Types the simulator's own signatures use, so that programs can name them.
 export type { Action, ActionStatus, Image, ImageStatus, ImageType, Region, TagResource } from "../api/types";
 export type { Clock } from "../clock";
@@ -113,6 +113,8 @@ export interface Simulator {
   /** `http://127.0.0.1:PORT`, the base URL to give a client (paths start with `/v2`). */
   readonly url: string;
   readonly token: string;
+  /** Who `GET /v2/account` says the tokens belong to. */
+  readonly account: SimAccount;
   readonly clock: Clock;
   readonly state: SimulatorState;
   /** The `/v2` request log, oldest first (same as `GET /_sim/requests`). */
@@ -146,6 +148,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     validateScopes(t.scopes, i === 0 ? "scopes" : `moreTokens[${i - 1}].scopes`);
   }
+  const account = simAccount(options.account ?? options.seed?.account);
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   if (rate && !(Number.isInteger(rate.perMinute) && rate.perMinute > 0 && Number.isInteger(rate.perHour) && rate.perHour > 0)) {
     throw new RangeError(`rateLimit.perMinute and perHour must be positive integers, got ${JSON.stringify(rate)}`);
@@ -170,7 +173,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults,
       log,
       tokens,
-      account: accountBody(options.account ?? options.seed?.account),
+      account: accountBody(account),
       clock,
       limiter: rate ? new RateLimiter(rate, clock) : null,
       baseUrl: () => url,
@@ -197,6 +200,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return {
     url,
     token,
+    account,
     clock,
     state,
     requests: () => log.list(),
