@@ -4,9 +4,9 @@
  * dynamic-provider server, since what the engine does with the answers (drop
  * from state, report a delete) is what a wrong token must not cause.
  */
-import { SnapshotFromBackup, ImageRegionCopy } from "pulumi-digitalocean-image-actions";
+import { BackupVault, ImageRegionCopy, SnapshotFromBackup } from "pulumi-digitalocean-image-actions";
 import { startSimulator, type Simulator } from "../../provider/simulator";
-import { GOLDEN_SNAPSHOT, startEngineAccount, TIME_SCALE, WEB_NEWEST_BACKUP, type EngineAccount } from "./account";
+import { GOLDEN_SNAPSHOT, startEngineAccount, TIME_SCALE, WEB_DROPLET, WEB_NEWEST_BACKUP, type EngineAccount } from "./account";
 import { capture, EngineStack, startDynamicProvider, StepsFailedError, type DynamicProviderServer } from "./harness";
 
 const TEAM_A = { uuid: "0f5c1e7a-agency-client-a", name: "Client A" };
@@ -14,13 +14,26 @@ const TEAM_B = { uuid: "9b2d4c11-agency-client-b", name: "Client B" };
 /** Every scope the README's table lists except account:read: a custom-scoped token that left it out. */
 const SCOPES_WITHOUT_ACCOUNT = ["image:read", "image:update", "image:delete", "actions:read", "droplet:read", "regions:read", "tag:create", "tag:read", "tag:delete"];
 const CUSTOM_TOKEN = "dop_v1_custom_scoped_without_account_read";
+/** The README's "Token scopes" table, account:read included: a custom-scoped token made from it. */
+const README_SCOPES = [...SCOPES_WITHOUT_ACCOUNT, "account:read"];
+const README_TOKEN = "dop_v1_custom_scoped_as_the_readme_says";
+/** The seed's second Droplet, on a weekly plan with two backups. */
+const DB_DROPLET = 3164495;
 
 let account: EngineAccount;
 let teamB: Simulator;
 const servers: DynamicProviderServer[] = [];
 
 beforeAll(async () => {
-  account = await startEngineAccount({ simulator: { account: { team: TEAM_A }, moreTokens: [{ token: CUSTOM_TOKEN, scopes: SCOPES_WITHOUT_ACCOUNT }] } });
+  account = await startEngineAccount({
+    simulator: {
+      account: { team: TEAM_A },
+      moreTokens: [
+        { token: CUSTOM_TOKEN, scopes: SCOPES_WITHOUT_ACCOUNT },
+        { token: README_TOKEN, scopes: README_SCOPES },
+      ],
+    },
+  });
   teamB = await startSimulator({ timeScale: TIME_SCALE, account: { team: TEAM_B } });
 }, 120_000);
 
@@ -169,4 +182,28 @@ describe("a user's own token, outside any team", () => {
     expect(everything).not.toContain(EMAIL);
     expect(everything).not.toMatch(/sammy/i);
   });
+});
+
+it("a token with exactly the README's scopes runs every resource's create, update, refresh and destroy", async () => {
+  const server = await serverWith({ "digitalocean:token": README_TOKEN, "digitalocean:apiEndpoint": account.sim.url });
+  const stack = new EngineStack(server);
+  const program = (tags: string[]) => () => {
+    const kept = new SnapshotFromBackup("scoped", { dropletId: WEB_DROPLET, name: "scoped", tags });
+    new ImageRegionCopy("scoped-dr", { imageId: kept.snapshotId, regions: ["ams3"] });
+    new BackupVault("scoped-vault", { dropletId: DB_DROPLET, rotationKey: "2025-W23", keep: 1, copyToRegions: ["sfo3"], tags });
+  };
+  account.sim.resetRequests();
+  const first = await capture(program(["env:prod", "team:web"]));
+  await stack.up(first.resources.map((r) => (r.name === "scoped-dr" ? { ...r, inputs: { ...r.inputs, imageId: WEB_NEWEST_BACKUP } } : r)));
+  // Dropping a tag untags the snapshot (tag:delete on its resources).
+  const second = await capture(program(["env:prod"]));
+  await stack.up(second.resources.map((r) => (r.name === "scoped-dr" ? { ...r, inputs: { ...r.inputs, imageId: WEB_NEWEST_BACKUP } } : r)));
+  await stack.refresh();
+  await stack.destroy();
+
+  expect(account.sim.requests().filter((r) => r.status === 403)).toEqual([]);
+  for (const route of ["POST /v2/images/:id/actions", "PUT /v2/images/:id", "DELETE /v2/tags/:tag/resources", "DELETE /v2/images/:id", "GET /v2/account"]) {
+    expect(account.count(route)).toBeGreaterThan(0);
+  }
+  expect(stack.state.size).toBe(0);
 });
