@@ -151,6 +151,10 @@ export function createSession(client: DigitalOceanClient, clock: Clock, notice: 
     try {
       return identityOf(await client.getAccount());
     } catch (error) {
+      // DigitalOcean serves this path to every token: a 404 means the endpoint is not its API.
+      if (ApiError.isNotFound(error)) {
+        throw error.withAdvice(`${client.endpoint} does not serve DigitalOcean's API there: check the endpoint (DigitalOcean's is https://api.digitalocean.com, with no path)`);
+      }
       // Keyed on status and id: DigitalOcean's wording of the message may change.
       if (!(error instanceof ApiError && error.status === 403 && error.errorId === "forbidden")) throw error;
       notice(

@@ -78,6 +78,18 @@ describe("AccountSession.account", () => {
     expect(count("GET /v2/account")).toBe(2);
     expect(notices).toEqual([]);
   });
+
+
+  it("rejects naming the endpoint when the endpoint is not DigitalOcean's API (a stray path answers 404)", async () => {
+    await start({});
+    const clock = scaledClock(TIME_SCALE);
+    const misdirected = createSession(new DigitalOceanClient({ connection: { token: sim.token, apiEndpoint: `${sim.url}/proxy` }, clock }), clock, (m) => notices.push(m));
+    sessions.push(misdirected);
+    const error = await misdirected.account().catch((e: unknown) => e);
+    expect((error as ApiError).status).toBe(404);
+    expect((error as Error).message).toContain(`${sim.url}/proxy`);
+    expect((error as Error).message).toContain("check the endpoint");
+  });
 });
 
 describe("a 404 for an image whose state records an account", () => {
