@@ -171,7 +171,8 @@ function seedFrom(sim: Simulator, scenario: Scenario): SeedData {
       tags: img.tags ?? undefined,
       droplet_id: scenario.dropletOfImage.get(img.id),
     }));
-  return { droplets: (scenario.seed.droplets ?? []).map((d) => ({ ...d, backups: [] })), images };
+  // The same account too: the resources recorded it, and a 404 is judged against it.
+  return { droplets: (scenario.seed.droplets ?? []).map((d) => ({ ...d, backups: [] })), images, account: sim.account };
 }
 
 function strategyResult(strategy: Strategy, scenario: Scenario, sim: Simulator, reply: Extract<Reply, { reply: "create" }>, packageRequests: number | undefined): StrategyResult {

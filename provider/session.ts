@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { anchorOf, scaledClock, simulatorClockAt, wallClock, type Clock } from "./clock";
 import { DigitalOceanClient } from "./client/client";
 import { isLoopback, type Connection } from "./client/config";
-import { ConfigurationError } from "./client/errors";
+import { ApiError, ConfigurationError } from "./client/errors";
 import { RequestPacer } from "./client/rate-limit/pacer";
 import type { Action, Region } from "./api/types";
 import { ActionWatcher } from "./waiter";
@@ -11,6 +11,7 @@ import { ActionPoller } from "./waiter/poller";
 import { ImageReader } from "./coalesce/image-reader";
 import { InFlightScan } from "./coalesce/in-flight-scan";
 import { TagWriter } from "./coalesce/tag-writer";
+import { identityOf, type AccountIdentity } from "./reconcile/account";
 
 /**
  * What resources work with: one client, poller and clock per (token, endpoint)
@@ -27,6 +28,19 @@ export interface AccountSession {
    * a wrong address or token rather than a missing image.
    */
   confirmAccess(): Promise<void>;
+  /**
+   * Who the token reaches (`GET /v2/account`, read when first asked and kept
+   * for the process); undefined when the token may not read it (a
+   * custom-scoped token without `account:read`, warned about once). Rejects
+   * with what the read failed with, and the next ask reads again.
+   */
+  account(): Promise<AccountIdentity | undefined>;
+  /**
+   * The account that the state of the resource being served records (see
+   * forResource): a 404 is taken as "gone" only when the token reaches it.
+   * Unset on the shared session.
+   */
+  readonly recordedAccount?: AccountIdentity;
   /**
    * Image actions this process is starting or waiting for, by image and
    * request: a second resource asking for the same action in the same run
@@ -115,26 +129,51 @@ export function getSession(connection: Connection): AccountSession {
   }
   let session = share.sessions.get(connection.apiEndpoint);
   if (!session) {
-    const notice = (message: string) => console.log(`DigitalOcean API: ${message}`);
-    const client = new DigitalOceanClient({ connection, clock: share.clock, pacer: share.pacer, notice });
-    session = createSession(client, share.clock);
+    const client = new DigitalOceanClient({ connection, clock: share.clock, pacer: share.pacer, notice: apiNotice });
+    session = createSession(client, share.clock, apiNotice);
     share.sessions.set(connection.apiEndpoint, session);
   }
   return session;
 }
 
+/** How the provider's notices reach the CLI: Pulumi shows a dynamic provider's output among the diagnostics. */
+function apiNotice(message: string): void {
+  console.log(`DigitalOcean API: ${message}`);
+}
+
 /**
  * A session around `client` with a poller and caches of its own; getSession
- * shares one per connection, tests and tools make their own.
+ * shares one per connection, tests and tools make their own. `notice` gets the
+ * one-time warning about a token that may not read its account.
  * @internal
  */
-export function createSession(client: DigitalOceanClient, clock: Clock): AccountSession {
+export function createSession(client: DigitalOceanClient, clock: Clock, notice: (message: string) => void = apiNotice): AccountSession {
   let access: Promise<void> | undefined;
+  const account = new SharedRead<AccountIdentity | undefined>();
+  const readAccount = async (): Promise<AccountIdentity | undefined> => {
+    try {
+      return identityOf(await client.getAccount());
+    } catch (error) {
+      // DigitalOcean serves this path to every token: a 404 means the endpoint is not its API.
+      if (ApiError.isNotFound(error)) {
+        throw error.withAdvice(`${client.endpoint} does not serve DigitalOcean's API there: check the endpoint (DigitalOcean's is https://api.digitalocean.com, with no path)`);
+      }
+      // Keyed on status and id: DigitalOcean's wording of the message may change.
+      if (!(error instanceof ApiError && error.status === 403 && error.errorId === "forbidden")) throw error;
+      notice(
+        `the token from ${client.tokenSource} may not read its account (GET /v2/account answered 403 forbidden): it lacks the ` +
+          `account:read scope. Resources then record no account, and a 404 for an image is trusted on weaker evidence, which ` +
+          `cannot tell an adopted snapshot read with another team's token from a deleted one. Add account:read to the token's scopes`,
+      );
+      return undefined;
+    }
+  };
   return {
     client,
     watcher: new ActionWatcher(new ActionPoller(client, clock)),
     clock,
     confirmAccess: () => (access ??= client.checkAccess()),
+    account: () => account.get(readAccount),
     ongoing: new Map(),
     images: new ImageReader(client),
     inFlight: new InFlightScan(client, clock),
@@ -142,6 +181,15 @@ export function createSession(client: DigitalOceanClient, clock: Clock): Account
     knownTags: new Map(),
     tagWriter: new TagWriter(client),
   };
+}
+
+/**
+ * The session as one resource's calls use it: `recorded` is the account its
+ * state records (undefined for none), so every 404 those calls meet is judged
+ * against it. Everything else is the shared session's.
+ */
+export function forResource(session: AccountSession, recorded: AccountIdentity | undefined): AccountSession {
+  return recorded ? { ...session, recordedAccount: recorded } : session;
 }
 
 /**

@@ -8,7 +8,8 @@
  * `specification/DigitalOcean-public.v2.yaml`. Schemas may refer to themselves
  * or to each other in a loop. The script starts the simulator from `dist/` (seeded from
  * examples/seed.json), calls every endpoint it serves that the description
- * covers, successes and refusals (400, 401, 403, 404, 422, 429, 5xx) alike, and
+ * covers (the token's account included), successes and refusals (400, 401,
+ * 403, 404, 422, 429, 5xx) alike, and
  * checks each answer's status, declared headers and body. It then drives the real
  * DigitalOceanClient through a recording proxy and checks each request's path,
  * query and body.
@@ -35,6 +36,8 @@ type Schema = Record<string, unknown>;
 /** Compiled to build/scripts/, two levels below the repository root. */
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const TOKEN = "dop_v1_sim_conformance";
+/** A custom-scoped token that may read images but not its account. */
+const SCOPED_TOKEN = "dop_v1_sim_conformance_scoped";
 const USAGE = "npm run conformance -- <openapi-file>";
 const METHODS = ["get", "put", "post", "delete", "patch"];
 /** The check group of the client's requests; every other group holds simulator answers. */
@@ -580,6 +583,19 @@ async function checkImageDeletes(call: Call): Promise<void> {
   await call("DELETE", "/v2/images/100000010", { label: "already deleted" });
 }
 
+/** A team's token, a user's token outside any team, a token without account:read, and none. */
+async function checkAccount(simulator: SimulatorModule, spec: Spec, report: Report): Promise<void> {
+  await withSimulator(simulator, { moreTokens: [{ token: SCOPED_TOKEN, scopes: ["image:read"] }] }, async (sim) => {
+    const call = caller(spec, report, sim, "account");
+    await call("GET", "/v2/account", { label: "team token" });
+    await call("GET", "/v2/account", { token: SCOPED_TOKEN, label: "no account:read scope" });
+    await call("GET", "/v2/account", { token: null, label: "no token" });
+  });
+  await withSimulator(simulator, { account: { team: null } }, async (sim) => {
+    await caller(spec, report, sim, "account")("GET", "/v2/account", { label: "user token, no team" });
+  });
+}
+
 async function checkUnauthorized(call: Call): Promise<void> {
   for (const target of ["/v2/images", "/v2/images/100000101", "/v2/actions", "/v2/regions", "/v2/tags/env:prod", "/v2/droplets/3164494/backups"]) {
     await call("GET", target, { token: null, label: "no token" });
@@ -659,6 +675,7 @@ async function checkClient(simulator: SimulatorModule, { DigitalOceanClient }: C
     const image = [{ resource_id: "100000010", resource_type: "image" as const }];
     let transfer = 0;
     const calls: [string, () => Promise<unknown>][] = [
+      ["getAccount", () => client.getAccount()],
       ["getImage", () => client.getImage(100000010)],
       ["updateImage", () => client.updateImage(100000010, { name: "golden", description: "conformance", distribution: "Ubuntu" })],
       ["startImageAction (convert)", () => client.startImageAction(100000101, { type: "convert" })],
@@ -724,6 +741,7 @@ async function main(args: string[]): Promise<number> {
     await checkImageDeletes(group("images"));
     await checkUnauthorized(group("unauthorized (401)"));
   });
+  await checkAccount(simulator, spec, report);
   await checkRateLimited(simulator, spec, report);
   await checkServerErrors(simulator, spec, report);
   await checkClient(simulator, loadDist<ClientModule>("client/client.js"), spec, report);

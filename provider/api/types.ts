@@ -106,3 +106,13 @@ export interface TagResource {
   resource_id: string;
   resource_type: "image" | "droplet" | "volume" | "volume_snapshot" | "database";
 }
+
+/**
+ * What this package reads of `GET /v2/account`'s `account`: the user's `uuid`
+ * and, for a token issued in a team context, the team. The answer's `email`
+ * and `name` are personal data and are never read.
+ */
+export interface AccountRecord {
+  uuid: string;
+  team?: { uuid: string; name: string };
+}

@@ -12,9 +12,9 @@ import { RateLimitWaitTooLong, RequestPacer } from "./rate-limit/pacer";
 import type { RequestPriority } from "./rate-limit/queue";
 import { SendSlot } from "./send-slot";
 import { REQUEST_CONTEXT, type ContextualDispatchOptions, type RequestContext } from "./request-context";
-import { envelope, isAction, isBackupPolicyRecord, isImage, isRegion, isTag, pageOf, readAnswer } from "./response-shapes";
+import { accountRecord, envelope, isAction, isBackupPolicyRecord, isImage, isRegion, isTag, pageOf, readAnswer } from "./response-shapes";
 import { createTransport } from "./transport";
-import type { Action, DropletBackupPolicyRecord, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "../api/types";
+import type { AccountRecord, Action, DropletBackupPolicyRecord, Image, ImageActionRequest, ImageUpdate, Region, TagResource } from "../api/types";
 import { USER_AGENT } from "./user-agent";
 import type { CallOptions, DigitalOceanClientOptions } from "./options";
 
@@ -50,7 +50,7 @@ interface RequestInit {
 
 /**
  * DigitalOcean API client for images, image actions, actions, Droplet backups,
- * regions and tags. Every request goes through undici with interceptors for the
+ * regions, tags and the token's account. Every request goes through undici with interceptors for the
  * cross-cutting behaviour (see transport.ts).
  */
 export class DigitalOceanClient {
@@ -140,6 +140,15 @@ export class DigitalOceanClient {
    */
   async checkAccess(o?: CallOptions): Promise<void> {
     await this.listPrivateImages({ page: 1, perPage: 1 }, { signal: o?.signal });
+  }
+
+  /**
+   * Who the token is (scope `account:read`): the user's uuid and, for a team
+   * token, the team's uuid and name; never the user's email or name. A token
+   * without the scope gets ApiError 403 `forbidden`.
+   */
+  async getAccount(o?: CallOptions): Promise<AccountRecord> {
+    return this.json("GET", this.url("/v2/account"), accountRecord, { signal: o?.signal });
   }
 
   /** Renames or re-describes an image. */

@@ -1,6 +1,6 @@
 import { ResponseBodyError } from "./errors";
 import type { Page } from "./pagination";
-import type { Action, DropletBackupPolicyRecord, Image, PageLinks, PageMeta, Region } from "../api/types";
+import type { AccountRecord, Action, DropletBackupPolicyRecord, Image, PageLinks, PageMeta, Region } from "../api/types";
 
 /**
  * Readers of DigitalOcean's JSON answers: each accepts a parsed body of the
@@ -19,6 +19,18 @@ export const isTag = (v: unknown): v is { name: string } => isObject(v) && typeo
 export const isRegion = (v: unknown): v is Region => isObject(v) && typeof v.slug === "string";
 export const isBackupPolicyRecord = (v: unknown): v is DropletBackupPolicyRecord =>
   isObject(v) && typeof v.backup_enabled === "boolean" && (v.backup_policy === undefined || v.backup_policy === null || isObject(v.backup_policy));
+
+/** An account with its user's uuid, and a team (when there is one) with its uuid and name. */
+export const isAccount = (v: unknown): v is { uuid: string; team?: { uuid: string; name: string } | null } =>
+  isObject(v) && typeof v.uuid === "string" && v.uuid !== "" && (v.team === undefined || v.team === null || isTeam(v.team));
+const isTeam = (v: unknown): boolean => isObject(v) && typeof v.uuid === "string" && v.uuid !== "" && typeof v.name === "string";
+
+/** Only the uuids and the team's name: the rest of the answer (the user's email and name) is personal data, left behind. */
+export function accountRecord(body: unknown): AccountRecord | undefined {
+  const account = envelope("account", isAccount)(body);
+  if (!account) return undefined;
+  return account.team ? { uuid: account.uuid, team: { uuid: account.team.uuid, name: account.team.name } } : { uuid: account.uuid };
+}
 
 /** Reads `{ [key]: T }`. */
 export function envelope<T>(key: string, is: (v: unknown) => v is T): (body: unknown) => T | undefined {

@@ -3,6 +3,8 @@ import { DiffCollector, sameSet, sameTags } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeVault, deleteVault, readVault, renderName, vaultId, type VaultObservation, type VaultSpec } from "../reconcile/vault";
+import { recordedAccount, type AccountIdentity } from "../reconcile/account";
+import { forResource } from "../session";
 import { asResourceInitFailure, callContext, checkResult, compact, type StackConfig } from "./context";
 import { describeVaultPlan, planVaultUpdate } from "./vault-plan";
 
@@ -15,6 +17,8 @@ export type VaultState = VaultObservation &
     rotationKey?: string;
     /** The newest generation's snapshot id, for programs that boot or copy from it. */
     newestSnapshotId: number | null;
+    /** Who the token reached when the vault was created; absent in state written before it was recorded. */
+    account?: AccountIdentity;
   };
 
 const DEFAULT_NAME_PATTERN = "{dropletId}-{key}";
@@ -118,34 +122,44 @@ export async function diff(id: string, olds: VaultState, news: VaultInputs): Pro
 export async function create(inputs: VaultInputs, config?: StackConfig): Promise<pulumi.dynamic.CreateResult> {
   const id = vaultId(inputs.dropletId);
   const ctx = callContext(config, `${LABEL} ${id}`);
+  // Read before anything is written: failing after a convert would leave a snapshot no state records.
+  const account = await ctx.session().account();
   try {
-    const observation = await convergeVault(ctx.session(), specOf(inputs), undefined, ctx.log);
-    return { id, outs: stateOf(inputs, observation) };
+    const observation = await convergeVault(forResource(ctx.session(), account), specOf(inputs), undefined, ctx.log);
+    return { id, outs: stateOf(inputs, observation, account) };
   } catch (error) {
-    throw asResourceInitFailure<VaultObservation>(error, (partial) => stateOf(inputs, partial), id, inputs);
+    throw asResourceInitFailure<VaultObservation>(error, (partial) => stateOf(inputs, partial, account), id, inputs);
   }
 }
 
 export async function update(id: string, olds: VaultState, news: VaultInputs, config?: StackConfig): Promise<pulumi.dynamic.UpdateResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
+  const recorded = recordedAccount(olds.account);
+  // State from before accounts were recorded gains the token's: the update reads the generations with it.
+  const account = recorded ?? (await ctx.session().account());
   try {
-    const observation = await convergeVault(ctx.session(), specOf(news), olds, ctx.log);
-    return { outs: stateOf(news, observation) };
+    const observation = await convergeVault(forResource(ctx.session(), recorded), specOf(news), olds, ctx.log);
+    return { outs: stateOf(news, observation, account) };
   } catch (error) {
-    throw asResourceInitFailure<VaultObservation>(error, (partial) => stateOf(news, partial), id, news);
+    throw asResourceInitFailure<VaultObservation>(error, (partial) => stateOf(news, partial, account), id, news);
   }
 }
 
-/** Refresh: generations whose snapshot was deleted by hand drop out. */
+/**
+ * Refresh: generations whose snapshot was deleted by hand drop out. State that records no account
+ * gains the token's once it has read a generation's snapshot.
+ */
 export async function read(id: string, props: VaultState, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  const observation = await readVault(ctx.session(), props);
-  return { id, props: { ...props, ...observation, newestSnapshotId: observation.generations[0]?.snapshotId ?? null } };
+  const recorded = recordedAccount(props.account);
+  const observation = await readVault(forResource(ctx.session(), recorded), props);
+  const account = recorded ?? (observation.generations.length > 0 ? await ctx.session().account() : undefined);
+  return { id, props: compact({ ...props, ...observation, newestSnapshotId: observation.generations[0]?.snapshotId ?? null, account }) };
 }
 
 export async function destroy(id: string, props: VaultState, config?: StackConfig): Promise<void> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  await deleteVault(ctx.session(), props, props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log);
+  await deleteVault(forResource(ctx.session(), recordedAccount(props.account)), props, props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS, ctx.log);
 }
 
 function specOf(inputs: VaultInputs): VaultSpec {
@@ -160,7 +174,7 @@ function specOf(inputs: VaultInputs): VaultSpec {
   };
 }
 
-function stateOf(inputs: VaultInputs, observation: VaultObservation): Record<string, unknown> {
+function stateOf(inputs: VaultInputs, observation: VaultObservation, account: AccountIdentity | undefined): Record<string, unknown> {
   return compact({
     dropletId: inputs.dropletId,
     rotationKey: inputs.rotationKey,
@@ -171,5 +185,6 @@ function stateOf(inputs: VaultInputs, observation: VaultObservation): Record<str
     waitTimeoutSeconds: inputs.waitTimeoutSeconds,
     ...observation,
     newestSnapshotId: observation.generations[0]?.snapshotId ?? null,
+    account,
   });
 }

@@ -3,6 +3,8 @@ import { DiffCollector, sameSet } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../reconcile/region-copy";
+import { recordedAccount, type AccountIdentity } from "../reconcile/account";
+import { forResource } from "../session";
 import { asResourceInitFailure, callContext, checkResult, compact, type StackConfig } from "./context";
 
 /** Inputs after `check`: the image id a number, regions sorted and unique. */
@@ -12,7 +14,11 @@ export interface RegionCopyInputs {
   waitTimeoutSeconds?: number;
 }
 
-export type RegionCopyState = RegionCopyObservation & Pick<RegionCopyInputs, "regions" | "waitTimeoutSeconds">;
+export type RegionCopyState = RegionCopyObservation &
+  Pick<RegionCopyInputs, "regions" | "waitTimeoutSeconds"> & {
+    /** Who the token reached when the copy was made or adopted; absent in state written before it was recorded. */
+    account?: AccountIdentity;
+  };
 
 const LABEL = "ImageRegionCopy";
 
@@ -50,11 +56,13 @@ export async function diff(_id: string, olds: RegionCopyState, news: RegionCopyI
 
 export async function create(inputs: RegionCopyInputs, config?: StackConfig): Promise<pulumi.dynamic.CreateResult> {
   const ctx = callContext(config, `${LABEL} ${inputs.imageId}`);
+  // Read before anything is written: failing after the transfers would leave copies no state records.
+  const account = await ctx.session().account();
   try {
-    const observation = await convergeRegionCopy(ctx.session(), specOf(inputs), undefined, ctx.log);
-    return { id: String(observation.imageId), outs: stateOf(inputs, observation) };
+    const observation = await convergeRegionCopy(forResource(ctx.session(), account), specOf(inputs), undefined, ctx.log);
+    return { id: String(observation.imageId), outs: stateOf(inputs, observation, account) };
   } catch (error) {
-    throw asResourceInitFailure<RegionCopyObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
+    throw asResourceInitFailure<RegionCopyObservation>(error, (partial) => stateOf(inputs, partial, account), undefined, inputs);
   }
 }
 
@@ -64,25 +72,33 @@ export async function update(id: string, olds: RegionCopyState, news: RegionCopy
   if (dropped.length > 0) {
     ctx.log(`no longer declaring ${dropped.join(", ")}: DigitalOcean cannot remove an image from one region, so those copies stay`);
   }
+  const recorded = recordedAccount(olds.account);
+  // State from before accounts were recorded gains the token's: the update reads the image with it.
+  const account = recorded ?? (await ctx.session().account());
   try {
-    const observation = await convergeRegionCopy(ctx.session(), specOf(news), olds, ctx.log);
-    return { outs: stateOf(news, observation) };
+    const observation = await convergeRegionCopy(forResource(ctx.session(), recorded), specOf(news), olds, ctx.log);
+    return { outs: stateOf(news, observation, account) };
   } catch (error) {
-    throw asResourceInitFailure<RegionCopyObservation>(error, (partial) => stateOf(news, partial), undefined, news);
+    throw asResourceInitFailure<RegionCopyObservation>(error, (partial) => stateOf(news, partial, account), undefined, news);
   }
 }
 
-/** Refresh: re-reads the image's regions; a declared region it lacks is drift the next update repairs. */
+/**
+ * Refresh: re-reads the image's regions; a declared region it lacks is drift the next update repairs.
+ * State that records no account gains the token's, which has just read the image.
+ */
 export async function read(id: string, props: RegionCopyState, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  const observation = await readRegionCopy(ctx.session(), Number(id), props);
+  const recorded = recordedAccount(props.account);
+  const observation = await readRegionCopy(forResource(ctx.session(), recorded), Number(id), props);
   if (!observation) return {};
+  const account = recorded ?? (await ctx.session().account());
   const missing = props.regions.filter((region) => !observation.availableRegions.includes(region));
-  if (missing.length === 0) return { id, props: stateOf(props, observation) };
+  if (missing.length === 0) return { id, props: stateOf(props, observation, account) };
   ctx.log(`image is no longer in ${missing.join(", ")}; the next \`pulumi up\` copies it there again`);
   // Inputs as they now hold, so `pulumi preview --diff` shows the regions the next update restores.
   const held = { imageId: Number(id), regions: props.regions.filter((region) => !missing.includes(region)), waitTimeoutSeconds: props.waitTimeoutSeconds };
-  return { id, props: stateOf(props, observation), inputs: compact(held) };
+  return { id, props: stateOf(props, observation, account), inputs: compact(held) };
 }
 
 /** Deleting the resource leaves the copies: DigitalOcean has no call that removes an image from one region. */
@@ -94,6 +110,6 @@ function specOf(inputs: RegionCopyInputs): RegionCopySpec {
   return { imageId: inputs.imageId, regions: inputs.regions, waitTimeoutSeconds: inputs.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS };
 }
 
-function stateOf(inputs: Pick<RegionCopyInputs, "regions" | "waitTimeoutSeconds">, observation: RegionCopyObservation): Record<string, unknown> {
-  return compact({ ...observation, regions: inputs.regions, waitTimeoutSeconds: inputs.waitTimeoutSeconds });
+function stateOf(inputs: Pick<RegionCopyInputs, "regions" | "waitTimeoutSeconds">, observation: RegionCopyObservation, account: AccountIdentity | undefined): Record<string, unknown> {
+  return compact({ ...observation, regions: inputs.regions, waitTimeoutSeconds: inputs.waitTimeoutSeconds, account });
 }

@@ -4,6 +4,8 @@ import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
 import { BackupNotFoundError } from "../reconcile/errors";
 import { deadlineAfter } from "../waiter/deadline";
+import { recordedAccount, type AccountIdentity } from "../reconcile/account";
+import { forResource } from "../session";
 import { asResourceInitFailure, callContext, checkResult, compact, type StackConfig } from "./context";
 
 /** Inputs after `check`: ids are numbers, tags sorted and unique, and exactly one of backupId or dropletId set. */
@@ -19,7 +21,12 @@ interface SnapshotDeclaration {
 }
 
 /** What Pulumi stores: the observation plus the inputs that diff needs to compare against. */
-export type SnapshotState = SnapshotObservation & Pick<SnapshotDeclaration, "triggers" | "waitTimeoutSeconds"> & { dropletId?: number };
+export type SnapshotState = SnapshotObservation &
+  Pick<SnapshotDeclaration, "triggers" | "waitTimeoutSeconds"> & {
+    dropletId?: number;
+    /** Who the token reached when the snapshot was kept or adopted; absent in state written before it was recorded. */
+    account?: AccountIdentity;
+  };
 
 const LABEL = "SnapshotFromBackup";
 
@@ -84,23 +91,28 @@ export async function diff(id: string, olds: SnapshotState, news: SnapshotInputs
 
 export async function create(inputs: SnapshotInputs, config?: StackConfig): Promise<pulumi.dynamic.CreateResult> {
   const ctx = callContext(config, LABEL);
+  // Read before anything is written: failing after the convert would leave a snapshot no state records.
+  const account = await ctx.session().account();
   try {
-    const observation = await convergeSnapshot(ctx.session(), specOf(inputs), ctx.log);
-    return { id: String(observation.snapshotId), outs: stateOf(inputs, observation) };
+    const observation = await convergeSnapshot(forResource(ctx.session(), account), specOf(inputs), ctx.log);
+    return { id: String(observation.snapshotId), outs: stateOf(inputs, observation, account) };
   } catch (error) {
-    throw asResourceInitFailure<SnapshotObservation>(error, (partial) => stateOf(inputs, partial), undefined, inputs);
+    throw asResourceInitFailure<SnapshotObservation>(error, (partial) => stateOf(inputs, partial, account), undefined, inputs);
   }
 }
 
 export async function update(id: string, olds: SnapshotState, news: SnapshotInputs, config?: StackConfig): Promise<pulumi.dynamic.UpdateResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
   const pinned = { ...news, backupId: olds.backupId ?? Number(id), dropletId: news.dropletId ?? olds.dropletId };
+  const recorded = recordedAccount(olds.account);
+  // State from before accounts were recorded gains the token's: the update reads the image with it.
+  const account = recorded ?? (await ctx.session().account());
   try {
-    const observation = await convergeSnapshot(ctx.session(), { ...specOf(pinned), knownActionId: olds.actionId ?? undefined }, ctx.log);
-    return { outs: stateOf(pinned, { ...observation, actionId: observation.actionId ?? olds.actionId ?? null }) };
+    const observation = await convergeSnapshot(forResource(ctx.session(), recorded), { ...specOf(pinned), knownActionId: olds.actionId ?? undefined }, ctx.log);
+    return { outs: stateOf(pinned, { ...observation, actionId: observation.actionId ?? olds.actionId ?? null }, account) };
   } catch (error) {
     if (error instanceof BackupNotFoundError && news.dropletId !== undefined && olds.imageType !== "snapshot") throw expiredBeforeKept(pinned.backupId, news.dropletId, error);
-    throw asResourceInitFailure<SnapshotObservation>(error, (partial) => stateOf(pinned, partial), undefined, news);
+    throw asResourceInitFailure<SnapshotObservation>(error, (partial) => stateOf(pinned, partial, account), undefined, news);
   }
 }
 
@@ -116,17 +128,21 @@ function expiredBeforeKept(backupId: number, dropletId: number, cause: BackupNot
   );
 }
 
-/** Refresh: Pulumi passes the stored state; the snapshot is re-read and reported gone when deleted. */
+/**
+ * Refresh: Pulumi passes the stored state; the snapshot is re-read and reported gone when deleted.
+ * State that records no account gains the token's, which has just read the image.
+ */
 export async function read(id: string, props: SnapshotState, config?: StackConfig): Promise<pulumi.dynamic.ReadResult> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  const observation = await readSnapshot(ctx.session(), Number(id), { actionIds: [props.actionId] });
+  const recorded = recordedAccount(props.account);
+  const observation = await readSnapshot(forResource(ctx.session(), recorded), Number(id), { actionIds: [props.actionId] });
   if (!observation) return {};
-  return { id, props: stateOf(props, { ...observation, actionId: props.actionId }) };
+  return { id, props: stateOf(props, { ...observation, actionId: props.actionId }, recorded ?? (await ctx.session().account())) };
 }
 
 export async function destroy(id: string, props: SnapshotState, config?: StackConfig): Promise<void> {
   const ctx = callContext(config, `${LABEL} ${id}`);
-  const session = ctx.session();
+  const session = forResource(ctx.session(), recordedAccount(props.account));
   await deleteSnapshot(session, Number(id), deadlineAfter(session.clock, props.waitTimeoutSeconds ?? DEFAULT_WAIT_SECONDS), ctx.log, { actionIds: [props.actionId] });
 }
 
@@ -141,11 +157,16 @@ function specOf(inputs: SnapshotDeclaration & BackupChoice): SnapshotSpec {
   };
 }
 
-function stateOf(inputs: Pick<SnapshotDeclaration, "triggers" | "waitTimeoutSeconds"> & { dropletId?: number }, observation: SnapshotObservation): Record<string, unknown> {
+function stateOf(
+  inputs: Pick<SnapshotDeclaration, "triggers" | "waitTimeoutSeconds"> & { dropletId?: number },
+  observation: SnapshotObservation,
+  account: AccountIdentity | undefined,
+): Record<string, unknown> {
   return compact({
     ...observation,
     dropletId: inputs.dropletId,
     triggers: inputs.triggers,
     waitTimeoutSeconds: inputs.waitTimeoutSeconds,
+    account,
   });
 }

@@ -1,6 +1,7 @@
 import { ApiError } from "../client/errors";
 import type { Image } from "../api/types";
 import type { AccountSession } from "../session";
+import { describeAccount, sameAccount, type AccountIdentity } from "./account";
 import { UnconfirmedNotFoundError } from "./errors";
 
 /** What state remembers of how an image came to be: the actions this package saw make or copy it. */
@@ -12,7 +13,12 @@ export interface ImageEvidence {
 /**
  * The image, or undefined when it is gone. A 404 alone does not say that: a
  * base URL with a stray path, a proxy, or another team's token answer 404 for
- * images that exist. So a 404 counts as "gone" only once
+ * images that exist. So a 404 counts as "gone" only when
+ * - the resource's state records the account it was made in
+ *   (session.recordedAccount) and the token reaches that same account
+ *   (AccountSession.account, one `GET /v2/account` per process); a different
+ *   account fails, naming both; or else, when there is no recorded account or
+ *   the token may not read its account,
  * - the endpoint and token are confirmed to reach an account's images
  *   (AccountSession.confirmAccess, one call per process), and
  * - when state recorded an action on the image, that action is still visible
@@ -35,6 +41,7 @@ export async function imageOrGone(session: AccountSession, imageId: number, evid
  * (see imageOrGone); resolves when it can.
  */
 export async function confirmNotFound(session: AccountSession, subject: string, evidence: ImageEvidence = {}): Promise<void> {
+  if (session.recordedAccount && (await reachesRecordedAccount(session, subject, session.recordedAccount))) return;
   const { endpoint, tokenSource } = session.client;
   try {
     await session.confirmAccess();
@@ -61,4 +68,34 @@ export async function confirmNotFound(session: AccountSession, subject: string, 
       { cause: error },
     );
   }
+}
+
+/**
+ * True when the token reaches `recorded`, so a 404 is that account's word;
+ * false when the token may not read its account (the caller falls back to the
+ * other evidence). Throws UnconfirmedNotFoundError when it reaches another
+ * account, or when the account cannot be read at all.
+ */
+async function reachesRecordedAccount(session: AccountSession, subject: string, recorded: AccountIdentity): Promise<boolean> {
+  const { endpoint, tokenSource } = session.client;
+  let current: AccountIdentity | undefined;
+  try {
+    current = await session.account();
+  } catch (failure) {
+    throw new UnconfirmedNotFoundError(
+      `DigitalOcean answered 404 for ${subject}, but that is not taken to mean it does not exist: ${endpoint} with the token ` +
+        `from ${tokenSource} does not answer who the token is (${(failure as Error).message}). Check the endpoint (DigitalOcean's ` +
+        `is https://api.digitalocean.com, with no path) and the token, then run again; nothing was removed from state`,
+      { cause: failure },
+    );
+  }
+  if (current === undefined) return false;
+  if (sameAccount(current, recorded)) return true;
+  const wanted = recorded.kind === "team" ? `a token of team "${recorded.name}" (${recorded.uuid})` : `a token of user ${recorded.uuid} outside any team`;
+  throw new UnconfirmedNotFoundError(
+    `DigitalOcean answered 404 for ${subject}, but the token from ${tokenSource} reaches ${describeAccount(current)}, while state ` +
+      `records that this resource was made in ${describeAccount(recorded)}: it is another account's or team's token, and its 404 ` +
+      `says nothing about ${subject}. Set ${wanted} there (DigitalOcean issues tokens per team) and run again; nothing was ` +
+      `removed from state or deleted`,
+  );
 }

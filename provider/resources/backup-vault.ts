@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { shimFor } from "../dynamic/shim";
+import type { AccountIdentity } from "../reconcile/account";
 import type { Generation as BackupVaultGeneration } from "../reconcile/vault";
 import { MODULE, outputSlots } from "./module";
 
@@ -74,6 +75,15 @@ export class BackupVault extends pulumi.dynamic.Resource {
   declare readonly tags: pulumi.Output<string[] | undefined>;
   /** The wait timeout in force, in seconds, when set. */
   declare readonly waitTimeoutSeconds: pulumi.Output<number | undefined>;
+  /**
+   * Who the token reached when the resource was created or adopted:
+   * `{ kind: "team", uuid, name }` for a team's token (the usual case), else
+   * `{ kind: "user", uuid }` (no name or email: they are personal data). A 404
+   * counts as "gone" only with a token of this same account. Undefined when the
+   * token may not read its account (no `account:read` scope), and in state
+   * written before it was recorded until the next refresh or update.
+   */
+  declare readonly account: pulumi.Output<AccountIdentity | undefined>;
 
   constructor(name: string, args: BackupVaultArgs, opts?: pulumi.CustomResourceOptions) {
     super(provider, name, { ...OUTPUTS, ...args }, opts, MODULE, "BackupVault");
@@ -92,4 +102,5 @@ const OUTPUTS = outputSlots(
   "retiredSnapshotIds",
   "tags",
   "waitTimeoutSeconds",
+  "account",
 );

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { shimFor } from "../dynamic/shim";
+import type { AccountIdentity } from "../reconcile/account";
 import { MODULE, outputSlots } from "./module";
 
 const provider = shimFor("SnapshotFromBackup");
@@ -108,6 +109,15 @@ export class SnapshotFromBackup extends pulumi.dynamic.Resource {
   declare readonly triggers: pulumi.Output<Record<string, string | number | boolean> | undefined>;
   /** The wait timeout in force, in seconds, when set. */
   declare readonly waitTimeoutSeconds: pulumi.Output<number | undefined>;
+  /**
+   * Who the token reached when the resource was created or adopted:
+   * `{ kind: "team", uuid, name }` for a team's token (the usual case), else
+   * `{ kind: "user", uuid }` (no name or email: they are personal data). A 404
+   * counts as "gone" only with a token of this same account. Undefined when the
+   * token may not read its account (no `account:read` scope), and in state
+   * written before it was recorded until the next refresh or update.
+   */
+  declare readonly account: pulumi.Output<AccountIdentity | undefined>;
 
   constructor(name: string, args: SnapshotFromBackupArgs, opts?: pulumi.CustomResourceOptions) {
     super(provider, name, { ...OUTPUTS, ...args }, opts, MODULE, "SnapshotFromBackup");
@@ -130,4 +140,5 @@ const OUTPUTS = outputSlots(
   "actionId",
   "triggers",
   "waitTimeoutSeconds",
+  "account",
 );

@@ -1,5 +1,6 @@
 import type { Clock } from "../clock";
 import type { Faults } from "./faults";
+import type { SimToken } from "./identity";
 import type { RateLimiter } from "./rate-limit";
 import type { RequestLog } from "./request-log";
 import type { SimState } from "./state";
@@ -10,7 +11,10 @@ export interface ServerContext {
   faults: Faults;
   limiter: RateLimiter | null;
   log: RequestLog;
-  token: string;
+  /** The tokens accepted, the first being the simulator's own; the rate limit counts each apart. */
+  tokens: readonly SimToken[];
+  /** `GET /v2/account`'s answer. */
+  account: Record<string, unknown>;
   clock: Clock;
   /** The simulator's base URL, known once it listens. */
   baseUrl(): string;

@@ -24,6 +24,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { registerSimulatorClock, scaledClock, wallClock, type Clock } from "../clock";
 import { Faults, type FaultConfig } from "./faults";
+import { accountBody, simAccount, validateScopes, type SeedAccount, type SimAccount, type SimToken } from "./identity";
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitConfig } from "./rate-limit";
 import { RequestLog, type RequestCounts, type RequestLogEntry } from "./request-log";
 import { ROUTE_TEMPLATES } from "./routes";
@@ -36,6 +37,7 @@ export type { RateLimitConfig } from "./rate-limit";
 export type { RequestCounts, RequestLogEntry, RequestOutcome } from "./request-log";
 export type { ActionDurations, StateSnapshot } from "./state";
 export type { SeedBackup, SeedBackupPolicy, SeedData, SeedDroplet, SeedImage } from "./seed";
+export type { SeedAccount, SimAccount, SimToken } from "./identity";
 // Types the simulator's own signatures use, so that programs can name them.
 export type { Action, ActionStatus, Image, ImageStatus, ImageType, Region, TagResource } from "../api/types";
 export type { Clock } from "../clock";
@@ -51,6 +53,15 @@ export interface SimulatorOptions {
   host?: string;
   /** The bearer token to accept. Default: a random `dop_v1_sim_<hex>`. */
   token?: string;
+  /** The scopes of `token`, like a custom-scoped token's (see SimToken). Default: full access. */
+  scopes?: readonly string[];
+  /** More tokens of the same account, each with its own scopes: a custom-scoped token beside a full one. */
+  moreTokens?: readonly SimToken[];
+  /**
+   * Who `GET /v2/account` says the tokens belong to; replaces the seed's
+   * `account`. Default: a team with random uuids, so two simulators are two accounts.
+   */
+  account?: SeedAccount;
   /** The time line for action durations, rate windows and latency. Default: the wall clock. */
   clock?: Clock;
   /** Shortcut for `clock: scaledClock(timeScale)`; 0.01 runs 100 times faster. */
@@ -103,6 +114,8 @@ export interface Simulator {
   /** `http://127.0.0.1:PORT`, the base URL to give a client (paths start with `/v2`). */
   readonly url: string;
   readonly token: string;
+  /** Who `GET /v2/account` says the tokens belong to. */
+  readonly account: SimAccount;
   readonly clock: Clock;
   readonly state: SimulatorState;
   /** The `/v2` request log, oldest first (same as `GET /_sim/requests`). */
@@ -129,6 +142,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const clock = options.clock ?? (options.timeScale !== undefined ? scaledClock(options.timeScale) : wallClock);
   const token = options.token ?? `dop_v1_sim_${randomBytes(24).toString("hex")}`;
   if (!/^\S+$/.test(token)) throw new RangeError("token must be non-empty and contain no whitespace");
+  const tokens: SimToken[] = [{ token, scopes: options.scopes }, ...(options.moreTokens ?? [])];
+  for (const [i, t] of tokens.entries()) {
+    if (i > 0 && (!/^\S+$/.test(t.token) || tokens.findIndex((other) => other.token === t.token) !== i)) {
+      throw new RangeError(`moreTokens[${i - 1}].token must be non-empty, contain no whitespace and differ from the other tokens`);
+    }
+    validateScopes(t.scopes, i === 0 ? "scopes" : `moreTokens[${i - 1}].scopes`);
+  }
+  const account = simAccount(options.account ?? options.seed?.account);
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   if (rate && !(Number.isInteger(rate.perMinute) && rate.perMinute > 0 && Number.isInteger(rate.perHour) && rate.perHour > 0)) {
     throw new RangeError(`rateLimit.perMinute and perHour must be positive integers, got ${JSON.stringify(rate)}`);
@@ -152,7 +173,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       state,
       faults,
       log,
-      token,
+      tokens,
+      account: accountBody(account),
       clock,
       limiter: rate ? new RateLimiter(rate, clock) : null,
       baseUrl: () => url,
@@ -182,6 +204,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   return {
     url,
     token,
+    account,
     clock,
     state,
     requests: () => log.list(),

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { ImageStatus, Region } from "../api/types";
+import type { SeedAccount } from "./identity";
 
 /** A Droplet's backup plan, as in `GET /v2/droplets/{id}/backups/policy`. */
 export interface SeedBackupPolicy {
@@ -66,7 +67,8 @@ export interface SeedDroplet {
  * - `regions`: Region objects added to the defaults (or replacing one with the same slug);
  * - `droplets`: Droplets with their `backups` and `backup_policy`;
  * - `images`: snapshots, custom images and further backups;
- * - `tags`: tag names to create up front.
+ * - `tags`: tag names to create up front;
+ * - `account`: who `GET /v2/account` says the tokens belong to (a team, or `"team": null` for a user's own token).
  *
  * @example
  * { "droplets": [{ "id": 3164494, "name": "web-01", "region": "nyc3",
@@ -79,6 +81,7 @@ export interface SeedData {
   droplets?: SeedDroplet[];
   images?: SeedImage[];
   tags?: string[];
+  account?: SeedAccount;
 }
 
 type Check = (v: unknown) => boolean;
@@ -157,6 +160,16 @@ export function validateSeed(data: unknown, where = "seed"): SeedData {
       check(`${w}.backups[${j}]`, b, IMAGE_FIELDS);
     });
   });
+  if (data.account !== undefined) {
+    const w = `${where}.account`;
+    if (!isObj(data.account)) throw new Error(`${w} must be an object`);
+    check(w, data.account, { uuid: [isStr, "a string"], email: [isStr, "a string"] });
+    const team = data.account.team;
+    if (team !== undefined && team !== null) {
+      if (!isObj(team)) throw new Error(`${w}.team must be an object or null`);
+      check(`${w}.team`, team, { uuid: [isStr, "a string", true], name: [isStr, "a string", true] });
+    }
+  }
   ((data.images as unknown[]) ?? []).forEach((img, i) => {
     const w = `${where}.images[${i}]`;
     if (!isObj(img)) throw new Error(`${w} must be an object`);

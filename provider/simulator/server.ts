@@ -2,6 +2,7 @@ import { randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiRefusal, badRequest, errorBody, notFound } from "./errors";
 import type { ServerContext } from "./context";
+import type { SimToken } from "./identity";
 import { handleInspection } from "./inspect";
 import { matchRoute, type RouteResult } from "./routes";
 import { send } from "./respond";
@@ -43,17 +44,21 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function bearerMatches(header: string | undefined, token: string): boolean {
+/** The accepted token the Authorization header carries, if any. */
+function bearerOf(header: string | undefined, tokens: readonly SimToken[]): SimToken | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  if (!m) return false;
+  if (!m) return undefined;
   const given = Buffer.from(m[1]);
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return tokens.find(({ token }) => {
+    const expected = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
 }
 
 /**
  * One `/v2` request, in DigitalOcean's order plus the injected faults:
- * latency, dropped connection, authentication, storm 429, rate limit, 5xx,
+ * latency, dropped connection, authentication, storm 429, rate limit, the
+ * token's scopes, 5xx,
  * the operation itself, and finally a lost response.
  */
 async function handleApi(ctx: ServerContext, req: IncomingMessage, url: URL, rawBody: string, res: ServerResponse): Promise<void> {
@@ -84,25 +89,31 @@ async function handleApi(ctx: ServerContext, req: IncomingMessage, url: URL, raw
   };
   const refuse = (status: number, message?: string, extra: Headers = {}) => reply(status, errorBody(status, message, requestId), extra);
 
-  if (!bearerMatches(req.headers.authorization, ctx.token)) {
-    if (ctx.limiter) Object.assign(headers, ctx.limiter.peek(ctx.token).headers);
+  const bearer = bearerOf(req.headers.authorization, ctx.tokens);
+  if (!bearer) {
+    if (ctx.limiter) Object.assign(headers, ctx.limiter.peek(ctx.tokens[0].token).headers);
     refuse(401);
     return;
   }
+  const token = bearer.token;
   if (decision.preempt?.kind === "too-many-requests") {
     entry.outcome = "fault:too-many-requests";
-    if (ctx.limiter) Object.assign(headers, ctx.limiter.peek(ctx.token).headers);
+    if (ctx.limiter) Object.assign(headers, ctx.limiter.peek(token).headers);
     refuse(429, undefined, { "retry-after": String(decision.preempt.retryAfterSeconds) });
     return;
   }
   if (ctx.limiter) {
-    const limit = ctx.limiter.take(ctx.token);
+    const limit = ctx.limiter.take(token);
     Object.assign(headers, limit.headers);
     if (limit.retryAfterSeconds !== undefined) {
       entry.outcome = "rate-limited";
       refuse(429, undefined, { "retry-after": String(limit.retryAfterSeconds) });
       return;
     }
+  }
+  if (match && bearer.scopes && !bearer.scopes.includes(match.route.scope)) {
+    refuse(403);
+    return;
   }
   if (decision.preempt?.kind === "server-error") {
     entry.outcome = "fault:server-error";
@@ -135,6 +146,7 @@ function runRoute(ctx: ServerContext, match: ReturnType<typeof matchRoute>, url:
       params: match.params,
       url,
       state: ctx.state,
+      account: ctx.account,
       baseUrl: ctx.baseUrl(),
       json: () => {
         try {

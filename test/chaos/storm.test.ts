@@ -15,12 +15,13 @@ const BACKUPS = backupIds(3, 2);
 const REGIONS = ["ams3", "sfo3"];
 const ACTIONS = SNAPSHOTS.length * REGIONS.length + BACKUPS.length;
 /**
- * The resources' reads before their POSTs are 29 (an image and its actions
- * each, and the regions once), so from request 33 on some actions are running
- * and others still to start. 60 refusals, in batches of the requests in flight
+ * The resources' reads before their POSTs are a handful, shared (the token's
+ * account, the images in one listing, the regions, a scan of the account's
+ * actions), then come the 22 POSTs, so from request 17 on some actions are
+ * running and others still to start. 60 refusals, in batches of the requests in flight
  * 20 s apart, last about two minutes of the clock: longer than a convert.
  */
-const STORM = { after: 32, count: 60 };
+const STORM = { after: 16, count: 60 };
 
 let sim: Simulator;
 let provider: DynamicProviderServer | undefined;

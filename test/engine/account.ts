@@ -40,7 +40,7 @@ export interface EngineAccount {
   close(): Promise<void>;
 }
 
-export async function startEngineAccount(options: { env?: Record<string, string>; simulator?: Pick<SimulatorOptions, "actionDurations"> } = {}): Promise<EngineAccount> {
+export async function startEngineAccount(options: { env?: Record<string, string>; simulator?: Pick<SimulatorOptions, "actionDurations" | "account" | "moreTokens"> } = {}): Promise<EngineAccount> {
   const simClock = new PausableClock(TIME_SCALE);
   const sim = await startSimulator({ clock: simClock, seed: loadSeed(SEED_FILE), ...options.simulator });
   let server: DynamicProviderServer | undefined;

@@ -7,8 +7,8 @@
  * fixture's own shim.
  */
 import * as fs from "node:fs";
-import { GOLDEN_SNAPSHOT, startEngineAccount, WEB_NEWEST_BACKUP, type EngineAccount } from "./account";
-import { EngineStack, preparePackage, type CapturedResource, type PropertyMap } from "./harness";
+import { GOLDEN_SNAPSHOT, startEngineAccount, TIME_SCALE, WEB_NEWEST_BACKUP, type EngineAccount } from "./account";
+import { EngineStack, preparePackage, startDynamicProvider, type CapturedResource, type DynamicProviderServer, type PropertyMap } from "./harness";
 import { captureEachKind, fixturePath, readFixtures, type FixtureResource, type ShimFixture } from "./shim-protocol";
 
 const fixtures = readFixtures();
@@ -33,6 +33,8 @@ const kind = (res: FixtureResource) => res.type.split(":").pop();
 describe.each(fixtures.map((f): [string, ShimFixture] => [f.packageVersion, f]))("state written by %s", (_version, fixture) => {
   let account: EngineAccount;
   let stack: EngineStack;
+  /** The provider process of the commands after the upgrade: the CLI starts one per command, with nothing read yet. */
+  let upgraded: DynamicProviderServer | undefined;
   const byKind = (name: string) => fixture.resources.find((r) => kind(r) === name)!;
 
   beforeAll(async () => {
@@ -45,7 +47,10 @@ describe.each(fixtures.map((f): [string, ShimFixture] => [f.packageVersion, f]))
       stack.state.set(res.urn, { urn: res.urn, type: res.type, name: res.name, id: res.id, inputs: res.inputs, outputs: res.outputs });
     }
   }, 120_000);
-  afterAll(() => account?.close());
+  afterAll(async () => {
+    await upgraded?.close();
+    await account?.close();
+  });
 
   it("holds one resource of each kind, each with its serialized shim", () => {
     expect(fixture.resources.map(kind).sort()).toEqual(["BackupVault", "ImageRegionCopy", "SnapshotFromBackup"]);
@@ -55,15 +60,28 @@ describe.each(fixtures.map((f): [string, ShimFixture] => [f.packageVersion, f]))
   });
 
   it("refresh reads every resource through the stored shim, writes nothing and keeps the shim in state", async () => {
+    upgraded = await startDynamicProvider({
+      cwd: account.pkg.dir,
+      env: { DO_IMAGE_ACTIONS_TIME_SCALE: String(TIME_SCALE), DIGITALOCEAN_TOKEN: undefined, DIGITALOCEAN_ACCESS_TOKEN: undefined },
+      config: account.config,
+      secretConfigKeys: ["digitalocean:token"],
+    });
+    stack.provider = upgraded;
     account.sim.resetRequests();
     const steps = await stack.refresh();
     expect(steps.map((s) => `${s.op} ${s.name}`)).toEqual(fixture.resources.map((r) => `refresh ${r.name}`));
     expect(account.writes()).toEqual([]);
+    const team = account.sim.account.team!;
     for (const res of fixture.resources) {
       const now = stack.get(res.name);
       expect(now.id).toBe(res.id);
       expect(now.outputs.__provider).toBe(res.outputs.__provider);
+      // State written before accounts were recorded gains the token's on its first read, with no write and no replacement.
+      expect(now.outputs.account).toEqual(res.outputs.account ?? { kind: "team", uuid: team.uuid, name: team.name });
     }
+    // One account read for the process, however many resources gain it.
+    const recorded = fixture.resources.filter((r) => r.outputs.account !== undefined).length;
+    expect(account.sim.requests().filter((r) => r.route === "GET /v2/account")).toHaveLength(recorded === fixture.resources.length ? 0 : 1);
     expect(stack.get(byKind("SnapshotFromBackup").name).outputs).toMatchObject({ snapshotId: WEB_NEWEST_BACKUP, imageType: "snapshot" });
     expect(stack.get(byKind("ImageRegionCopy").name).outputs.availableRegions).toEqual(expect.arrayContaining(["ams3"]));
     expect(stack.get(byKind("BackupVault").name).outputs.generations).toHaveLength(1);

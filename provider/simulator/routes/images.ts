@@ -39,6 +39,7 @@ function parseAction(ctx: RouteContext): ImageActionRequest {
 export const imageRoutes: Route[] = [
   {
     template: "GET /v2/images",
+    scope: "image:read",
     handle: (ctx) => {
       const q = ctx.url.searchParams;
       const images = ctx.state.listImages({
@@ -52,6 +53,7 @@ export const imageRoutes: Route[] = [
   },
   {
     template: "GET /v2/images/:id",
+    scope: "image:read",
     handle: (ctx) => {
       const image = ctx.state.imageView(imageIdOrSlug(ctx));
       if (!image) throw notFound();
@@ -60,6 +62,7 @@ export const imageRoutes: Route[] = [
   },
   {
     template: "PUT /v2/images/:id",
+    scope: "image:update",
     handle: (ctx) => {
       const id = intParam(ctx, "id");
       return { status: 200, body: { image: ctx.state.updateImage(id, parseUpdate(ctx)) } };
@@ -67,6 +70,7 @@ export const imageRoutes: Route[] = [
   },
   {
     template: "DELETE /v2/images/:id",
+    scope: "image:delete",
     handle: (ctx) => {
       ctx.state.deleteImage(intParam(ctx, "id"));
       return { status: 204 };
@@ -74,6 +78,7 @@ export const imageRoutes: Route[] = [
   },
   {
     template: "POST /v2/images/:id/actions",
+    scope: "image:update",
     handle: (ctx) => {
       const id = intParam(ctx, "id");
       // An unknown image is 404 even when the body is also wrong, as the resource is looked up first.
@@ -83,6 +88,7 @@ export const imageRoutes: Route[] = [
   },
   {
     template: "GET /v2/images/:id/actions",
+    scope: "image:read",
     handle: (ctx) => {
       const id = intParam(ctx, "id");
       if (!ctx.state.imageView(id)) throw notFound();
@@ -92,6 +98,7 @@ export const imageRoutes: Route[] = [
   },
   {
     template: "GET /v2/images/:id/actions/:action_id",
+    scope: "image:read",
     handle: (ctx) => {
       const id = intParam(ctx, "id");
       const action = ctx.state.action(intParam(ctx, "action_id"));

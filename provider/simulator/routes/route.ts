@@ -8,6 +8,8 @@ export interface RouteContext {
   state: SimState;
   /** The simulator's own base URL, for absolute links. */
   baseUrl: string;
+  /** `GET /v2/account`'s answer: who the tokens belong to. */
+  account: Record<string, unknown>;
   /** The body parsed as JSON; throws 400 bad_request when it is not JSON. */
   json(): unknown;
 }
@@ -21,6 +23,8 @@ export interface RouteResult {
 /** One endpoint, named by its template such as `GET /v2/images/:id`. */
 export interface Route {
   template: string;
+  /** The token scope the endpoint needs, as DigitalOcean names it (e.g. `image:read`). */
+  scope: string;
   handle(ctx: RouteContext): RouteResult;
 }
 

@@ -54,6 +54,7 @@ function parseResources(ctx: RouteContext): TagResource[] {
 export const tagRoutes: Route[] = [
   {
     template: "POST /v2/tags",
+    scope: "tag:create",
     handle: (ctx) => {
       const { name } = tagRequestBody(ctx);
       if (typeof name !== "string") throw tagRefused("Error validating resource tag: name is required and must be a string");
@@ -66,6 +67,7 @@ export const tagRoutes: Route[] = [
   },
   {
     template: "GET /v2/tags",
+    scope: "tag:read",
     handle: (ctx) => {
       const page = paginate(ctx.state.tagNames().map((name) => ctx.state.tagView(name, ctx.baseUrl)), ctx.url, ctx.baseUrl);
       return { status: 200, body: { tags: page.items, links: page.links, meta: page.meta } };
@@ -73,10 +75,12 @@ export const tagRoutes: Route[] = [
   },
   {
     template: "GET /v2/tags/:tag",
+    scope: "tag:read",
     handle: (ctx) => ({ status: 200, body: { tag: ctx.state.tagView(tagParam(ctx), ctx.baseUrl) } }),
   },
   {
     template: "DELETE /v2/tags/:tag",
+    scope: "tag:delete",
     handle: (ctx) => {
       ctx.state.deleteTag(tagParam(ctx));
       return { status: 204 };
@@ -84,6 +88,7 @@ export const tagRoutes: Route[] = [
   },
   {
     template: "POST /v2/tags/:tag/resources",
+    scope: "tag:create",
     handle: (ctx) => {
       ctx.state.setTagged(tagParam(ctx), parseResources(ctx), true);
       return { status: 204 };
@@ -91,6 +96,7 @@ export const tagRoutes: Route[] = [
   },
   {
     template: "DELETE /v2/tags/:tag/resources",
+    scope: "tag:delete",
     handle: (ctx) => {
       ctx.state.setTagged(tagParam(ctx), parseResources(ctx), false);
       return { status: 204 };
