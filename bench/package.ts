@@ -20,9 +20,13 @@ function loadDist<T>(relative: string): T {
 
 export type DynamicModule = typeof import("../provider/dynamic");
 export type SimulatorModule = typeof import("../provider/simulator");
+export type SessionModule = typeof import("../provider/session");
 
 /** `pulumi-digitalocean-image-actions/dynamic`: the handlers the provider process calls. */
 export const loadDynamic = (): DynamicModule => loadDist<DynamicModule>("provider/dynamic/index.js");
 
 /** `pulumi-digitalocean-image-actions/simulator`. */
 export const loadSimulator = (): SimulatorModule => loadDist<SimulatorModule>("provider/simulator/index.js");
+
+/** The provider's per-process session registry, the same module instance the handlers use. */
+export const loadSession = (): SessionModule => loadDist<SessionModule>("provider/session.js");

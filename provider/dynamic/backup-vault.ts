@@ -74,10 +74,12 @@ function checkRotationKey(checker: InputChecker, value: unknown): unknown {
 function checkKeep(checker: InputChecker, value: unknown): unknown {
   if (value === undefined) return DEFAULT_KEEP;
   if (containsUnknown(value)) return value;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_KEEP) {
-    return checker.fail("keep", `keep must be a whole number of generations from 1 to ${MAX_KEEP}, got ${show(value)}; leave it out for ${DEFAULT_KEEP}`);
+  // A string of digits is taken as the number, as `pulumi.Config.get` returns strings.
+  const n = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_KEEP) {
+    return checker.fail("keep", `keep must be a whole number of generations from 1 to ${MAX_KEEP} (a number or a string of digits), got ${show(value)}; leave it out for ${DEFAULT_KEEP}`);
   }
-  return value;
+  return n;
 }
 
 function checkRegionList(checker: InputChecker, value: unknown): unknown {

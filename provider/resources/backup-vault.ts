@@ -17,8 +17,8 @@ export interface BackupVaultArgs {
    * changes nothing.
    */
   rotationKey: pulumi.Input<string>;
-  /** How many generations (snapshots) to keep, newest first; 1 to 100, default 4. */
-  keep?: pulumi.Input<number>;
+  /** How many generations (snapshots) to keep, newest first; 1 to 100, default 4. A string of digits is accepted. */
+  keep?: pulumi.Input<number | string>;
   /** Regions every kept generation is copied to, like `["ams3"]`. Default: none. */
   copyToRegions?: pulumi.Input<pulumi.Input<string>[]>;
   /**

@@ -216,6 +216,14 @@ describe("BackupVault check and diff", () => {
     expect(bad.failures!.find((f) => f.property === "namePattern")!.reason).toContain('"{key}"');
   });
 
+  it("takes keep as a string of digits, as pulumi.Config.get returns it, and refuses other strings naming the field", async () => {
+    const fromConfig = await vaultHandlers.check({}, { dropletId: "3164494", rotationKey: "2025-W23", keep: "7" });
+    expect(fromConfig.failures).toEqual([]);
+    expect(fromConfig.inputs.keep).toBe(7);
+    const words = await vaultHandlers.check({}, { dropletId: "3164494", rotationKey: "2025-W23", keep: "seven" });
+    expect(words.failures).toEqual([{ property: "keep", reason: expect.stringContaining('got "seven"') }]);
+  });
+
   it("sees a new rotation key as an update, never a replacement, and an unchanged one as no change", async () => {
     const state = { ...policy, generations: [{ rotationKey: "2025-W23" }], newestSnapshotId: 1, retiredSnapshotIds: [] } as unknown as vaultHandlers.VaultState;
     const same = { ...policy, rotationKey: "2025-W23" } as vaultHandlers.VaultInputs;
