@@ -228,7 +228,10 @@ function install(pm: PackageManager, dir: string, work: string): void {
     if (!fs.existsSync(path.join(prefix, "node_modules", "yarn"))) {
       run("npm", ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", prefix, `yarn@${YARN_CLASSIC}`], work, env);
     }
-    run(process.execPath, [path.join(prefix, "node_modules", "yarn", "bin", "yarn.js"), "install", "--non-interactive", "--no-progress"], dir, env);
+    // Yarn classic caches a file: tarball by name and version, so a global cache would serve a
+    // package packed by an earlier run: a cache of this run's own.
+    const cache = path.join(work, "yarn-classic-cache");
+    run(process.execPath, [path.join(prefix, "node_modules", "yarn", "bin", "yarn.js"), "install", "--non-interactive", "--no-progress", "--cache-folder", cache], dir, env);
   } else {
     // CI=true makes yarn default to immutable installs, for the same reason.
     run(bin("yarn"), ["install"], dir, { ...env, YARN_ENABLE_IMMUTABLE_INSTALLS: "false", YARN_ENABLE_PROGRESS_BARS: "false" });
