@@ -14,6 +14,6 @@ export {
 } from "./resources/snapshot-from-backup";
 export { ImageRegionCopy, type ImageRegionCopyArgs } from "./resources/image-region-copy";
 export { BackupVault, type BackupVaultArgs, type BackupVaultGeneration } from "./resources/backup-vault";
-export type { AccountIdentity } from "./reconcile/account";
+export type { AccountIdentity } from "./api/account-identity";
 export { MODULE } from "./resources/module";
 export { isoWeek } from "./iso-week";

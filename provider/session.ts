@@ -11,7 +11,7 @@ import { ActionPoller } from "./waiter/poller";
 import { ImageReader } from "./coalesce/image-reader";
 import { InFlightScan } from "./coalesce/in-flight-scan";
 import { TagWriter } from "./coalesce/tag-writer";
-import { identityOf, type AccountIdentity } from "./reconcile/account";
+import { identityOf, type AccountIdentity } from "./api/account-identity";
 
 /**
  * What resources work with: one client, poller and clock per (token, endpoint)

@@ -3,7 +3,7 @@ import { DiffCollector, sameSet, sameTags } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeVault, deleteVault, readVault, renderName, vaultId, type VaultObservation, type VaultSpec } from "../reconcile/vault";
-import { recordedAccount, type AccountIdentity } from "../reconcile/account";
+import { recordedAccount, type AccountIdentity } from "../api/account-identity";
 import { forResource } from "../session";
 import { asResourceInitFailure, callContext, checkResult, compact, type StackConfig } from "./context";
 import { describeVaultPlan, planVaultUpdate } from "./vault-plan";

@@ -3,7 +3,7 @@ import { DiffCollector, sameSet } from "../inputs/diff";
 import { DEFAULT_WAIT_SECONDS, InputChecker } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeRegionCopy, readRegionCopy, type RegionCopyObservation, type RegionCopySpec } from "../reconcile/region-copy";
-import { recordedAccount, type AccountIdentity } from "../reconcile/account";
+import { recordedAccount, type AccountIdentity } from "../api/account-identity";
 import { forResource } from "../session";
 import { asResourceInitFailure, callContext, checkResult, compact, type StackConfig } from "./context";
 

@@ -4,7 +4,7 @@ import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
 import { convergeSnapshot, deleteSnapshot, readSnapshot, type BackupChoice, type SnapshotObservation, type SnapshotSpec } from "../reconcile/snapshot";
 import { BackupNotFoundError } from "../reconcile/errors";
 import { deadlineAfter } from "../waiter/deadline";
-import { recordedAccount, type AccountIdentity } from "../reconcile/account";
+import { recordedAccount, type AccountIdentity } from "../api/account-identity";
 import { forResource } from "../session";
 import { asResourceInitFailure, callContext, checkResult, compact, type StackConfig } from "./context";
 

@@ -1,7 +1,7 @@
 import { ApiError } from "../client/errors";
 import type { Image } from "../api/types";
 import type { AccountSession } from "../session";
-import { describeAccount, sameAccount, type AccountIdentity } from "./account";
+import { describeAccount, sameAccount, type AccountIdentity } from "../api/account-identity";
 import { UnconfirmedNotFoundError } from "./errors";
 
 /** What state remembers of how an image came to be: the actions this package saw make or copy it. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { shimFor } from "../dynamic/shim";
-import type { AccountIdentity } from "../reconcile/account";
+import type { AccountIdentity } from "../api/account-identity";
 import { MODULE, outputSlots } from "./module";
 
 const provider = shimFor("ImageRegionCopy");

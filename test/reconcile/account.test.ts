@@ -6,7 +6,7 @@
 import { DigitalOceanClient } from "../../provider/client/client";
 import { ApiError } from "../../provider/client/errors";
 import { scaledClock } from "../../provider/clock";
-import { recordedAccount, sameAccount, type AccountIdentity } from "../../provider/reconcile/account";
+import { recordedAccount, sameAccount, type AccountIdentity } from "../../provider/api/account-identity";
 import { UnconfirmedNotFoundError } from "../../provider/reconcile/errors";
 import { deleteSnapshot, readSnapshot } from "../../provider/reconcile/snapshot";
 import { createSession, forResource, type AccountSession } from "../../provider/session";

@@ -1,4 +1,4 @@
-import type { AccountRecord } from "../api/types";
+import type { AccountRecord } from "./types";
 
 /**
  * Who a token reached when a resource was created or adopted, as its state
