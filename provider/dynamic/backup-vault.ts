@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { DiffCollector, sameSet, sameTags } from "../inputs/diff";
-import { DEFAULT_WAIT_SECONDS, InputChecker, show } from "../inputs/rules";
+import { DEFAULT_WAIT_SECONDS, digitsAsNumber, InputChecker, show } from "../inputs/rules";
 import { containsUnknown } from "../inputs/unknown";
 import { convergeVault, deleteVault, readVault, renderName, vaultId, type VaultObservation, type VaultSpec } from "../reconcile/vault";
 import { recordedAccount, type AccountIdentity } from "../api/account-identity";
@@ -74,8 +74,7 @@ function checkRotationKey(checker: InputChecker, value: unknown): unknown {
 function checkKeep(checker: InputChecker, value: unknown): unknown {
   if (value === undefined) return DEFAULT_KEEP;
   if (containsUnknown(value)) return value;
-  // A string of digits is taken as the number, as `pulumi.Config.get` returns strings.
-  const n = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+  const n = digitsAsNumber(value);
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_KEEP) {
     return checker.fail("keep", `keep must be a whole number of generations from 1 to ${MAX_KEEP} (a number or a string of digits), got ${show(value)}; leave it out for ${DEFAULT_KEEP}`);
   }

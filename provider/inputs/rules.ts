@@ -45,7 +45,7 @@ export class InputChecker {
    */
   id(property: string, value: unknown, findWith: string): number | string | undefined {
     if (value === undefined || containsUnknown(value)) return value as undefined;
-    const n = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+    const n = digitsAsNumber(value);
     if (typeof n !== "number" || !Number.isSafeInteger(n) || n <= 0) {
       return this.fail(
         property,
@@ -137,7 +137,7 @@ export class InputChecker {
    */
   waitTimeoutSeconds(property: string, value: unknown): number | undefined {
     if (value === undefined || containsUnknown(value)) return value as undefined;
-    const n = typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+    const n = digitsAsNumber(value);
     if (typeof n !== "number" || !Number.isInteger(n) || n < MIN_WAIT_SECONDS || n > MAX_WAIT_SECONDS) {
       return this.fail(
         property,
@@ -147,6 +147,14 @@ export class InputChecker {
     }
     return n;
   }
+}
+
+/**
+ * A string of digits as the number it spells, anything else as it is: numeric
+ * inputs accept both, as `pulumi.Config.get` returns strings.
+ */
+export function digitsAsNumber(value: unknown): unknown {
+  return typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 }
 
 /** DigitalOcean's slugs are 3 letters and a digit today; allow a little room for new ones. */
